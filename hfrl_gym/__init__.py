@@ -1,0 +1,20 @@
+"""hfrl_gym: reinforcement learning from human feedback on control tasks.
+
+Importing the package registers the suite's ``hfrl/<Name>-v0`` environments with Gymnasium
+(string entry points: nothing heavy is imported until an env is made).
+
+Modules:
+    envs: the suite (fixed-horizon envs, snapshots, goals).
+    clips, answers: the data a person or teacher sees and gives.
+    wrappers: RecordClips, LearnedReward.
+    render: frames of a clip from its snapshots; GIF/MP4 export.
+    store: LabelStore, the SQLite hub of clips, queries and answers.
+    teachers, queries: scripted teachers and pair selection.
+    reward_model: the Bradley-Terry ensemble.
+"""
+
+from hfrl_gym.envs import register_suite
+
+__version__ = "0.1.0"
+
+register_suite()

@@ -1,0 +1,1 @@
+"""hfrl_gym/reward_model."""
