@@ -186,6 +186,5 @@ class ClipPair:
     def __post_init__(self) -> None:
         if self.left.env_id != self.right.env_id:
             raise ClipShapeError(
-                f"a pair must come from one env, got {self.left.env_id!r} and "
-                f"{self.right.env_id!r}"
+                f"a pair must come from one env, got {self.left.env_id!r} and {self.right.env_id!r}"
             )

@@ -1,1 +1,11 @@
-"""hfrl_gym/wrappers."""
+"""Wrappers that record clips and replace the reward.
+
+Classes:
+    RecordClips: cut experience into fixed-length clips with simulator snapshots.
+    LearnedReward: give the agent a learned reward, keeping the env's in ``info``.
+"""
+
+from hfrl_gym.wrappers.learned_reward import BatchRewardFunction, LearnedReward
+from hfrl_gym.wrappers.record_clips import RecordClips
+
+__all__ = ["BatchRewardFunction", "LearnedReward", "RecordClips"]

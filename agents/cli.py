@@ -1,0 +1,138 @@
+"""``hfrl train``, ``hfrl report``, ``hfrl video`` and ``hfrl demo``.
+
+Functions:
+    main: parse ``argv`` (its first word is the sub-command) and run it.
+    demo: the README's main job: a small RLHF run on CartPole with a constant-reward control.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from agents.config import TrainConfig, add_config_arguments, config_from_args
+from hfrl_gym.errors import ConfigError
+
+
+def _train(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="hfrl train",
+        description="Train PPO on a reward learned from preferences (RLHF), or a baseline. "
+        "Example: hfrl train --env hfrl/CartPole-v0 --teacher oracle --labels 100 "
+        "--steps 100000 --seed 0 --out runs/x",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN",
+        help="continue the interrupted run in this folder (other flags ignored)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_config_arguments(parser)
+    args = parser.parse_args(argv)
+    from agents.rlhf_loop import train
+    from agents.run_folder import RunFolder
+
+    if args.resume is not None:
+        run = RunFolder(args.resume).require()
+        config = TrainConfig.from_json(run.config_path.read_text()).validate()
+        summary = train(config, resume=True, show_progress=not args.no_progress)
+    else:
+        config = config_from_args(args)
+        if RunFolder(config.out).state_path.exists():
+            raise ConfigError(
+                f"{config.out} already holds a run; resume it with `hfrl train --resume "
+                f"{config.out}` or pass another --out"
+            )
+        summary = train(config, show_progress=not args.no_progress)
+    print(json.dumps({k: v for k, v in summary.items() if k != "versions"}, indent=2))
+    print(f"run folder: {config.out}")
+    return 0
+
+
+def _report(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hfrl report", description="Figures of run folders.")
+    parser.add_argument("runs", type=Path, nargs="+", help="run folders to compare")
+    parser.add_argument("--out", type=Path, help="figure folder (default: RUNS[0]/figures)")
+    args = parser.parse_args(argv)
+    from agents.report import write_report
+
+    out = args.out or args.runs[0] / "figures"
+    for path in write_report(args.runs, out):
+        print(path)
+    return 0
+
+
+def _video(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hfrl video", description="MP4 of a trained agent.")
+    parser.add_argument("run", type=Path, help="run folder")
+    parser.add_argument("--out", type=Path, help="output file (default: RUN/video.mp4)")
+    parser.add_argument("--steps", type=int, help="steps to film (default: the horizon)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from agents.video import write_policy_video
+
+    out = write_policy_video(
+        args.run, args.out or args.run / "video.mp4", num_steps=args.steps, seed=args.seed
+    )
+    print(out)
+    return 0
+
+
+def demo(out: Path, *, steps: int, labels: int, show_progress: bool = True) -> dict:
+    """RLHF on CartPole from oracle labels, plus the constant-reward control, and a report."""
+    from agents.report import write_report
+    from agents.rlhf_loop import train
+
+    rlhf = TrainConfig(
+        env="hfrl/CartPole-v0",
+        teacher="oracle",
+        labels=labels,
+        steps=steps,
+        seed=0,
+        out=str(out / "rlhf"),
+        device="auto",
+    ).validate()
+    control = TrainConfig(
+        env="hfrl/CartPole-v0",
+        reward="constant",
+        labels=0,
+        steps=steps,
+        seed=0,
+        out=str(out / "constant"),
+        video=False,
+    ).validate()
+    summary = train(rlhf, show_progress=show_progress)
+    control_summary = train(control, show_progress=show_progress)
+    figures = write_report([out / "rlhf", out / "constant"], out / "figures")
+    print(
+        f"RLHF true return {summary['true_return_mean']:.1f} with {summary['labels_used']} "
+        f"labels; constant-reward control {control_summary['true_return_mean']:.1f}"
+    )
+    print(f"report: {figures[-1]}")
+    print(f"video:  {out / 'rlhf' / 'video.mp4'}")
+    return summary
+
+
+def _demo(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="hfrl demo", description="RLHF on CartPole with a constant-reward control."
+    )
+    parser.add_argument("--out", type=Path, default=Path("runs/demo"))
+    parser.add_argument("--steps", type=int, default=60_000)
+    parser.add_argument("--labels", type=int, default=100)
+    args = parser.parse_args(argv)
+    for sub in ("rlhf", "constant"):
+        if (args.out / sub / "state.json").exists():
+            raise ConfigError(f"{args.out} already holds a demo; pass another --out or delete it")
+    demo(args.out, steps=args.steps, labels=args.labels)
+    return 0
+
+
+COMMANDS = {"train": _train, "report": _report, "video": _video, "demo": _demo}
+
+
+def main(argv: list[str]) -> int:
+    """Run the sub-command named by ``argv[0]`` with the rest of ``argv``."""
+    return COMMANDS[argv[0]](argv[1:])

@@ -1,0 +1,178 @@
+"""The configuration of ``hfrl train``: one dataclass whose fields document themselves.
+
+Classes:
+    TrainConfig: every setting of a training run; saved as ``config.json`` in the run folder.
+
+Functions:
+    add_config_arguments: the ``hfrl train`` flags, generated from the dataclass fields.
+    config_from_args: a validated ``TrainConfig`` from parsed flags.
+
+The flags ``--env --teacher --labels --steps --seed --out`` are a contract: scripts and docs
+rely on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hfrl_gym.errors import ConfigError
+
+REWARD_SOURCES = ("learned", "true", "constant", "random")
+LIVE_TEACHERS = ("store", "human")
+QUERY_METHODS = ("uniform", "disagreement", "entropy")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run (RLHF, or a baseline with the same budget).
+
+    Example:
+        >>> config = TrainConfig(env="hfrl/CartPole-v0", labels=50, steps=20_000)
+        >>> config.validate().rounds
+        6
+    """
+
+    env: str = field(default="hfrl/CartPole-v0", metadata={"help": "suite env id (`hfrl envs`)"})
+    teacher: str = field(
+        default="oracle",
+        metadata={
+            "help": "who answers: a scripted preset (oracle, noisy, mistake, skip, myopic, "
+            "equal), `store` (other processes answer the run's store, e.g. `hfrl label`) or "
+            "`human` (the comparison window opens in this process)"
+        },
+    )
+    goal: str = field(
+        default="task",
+        metadata={"help": "goal a scripted teacher judges by: `task` or an alternative goal"},
+    )
+    reward: str = field(
+        default="learned",
+        metadata={
+            "help": "reward PPO trains on: `learned` (RLHF); baselines: `true`, `constant` "
+            "(+1 every step), `random` (a randomly initialised reward network)"
+        },
+    )
+    labels: int = field(default=100, metadata={"help": "label budget (skips count against it)"})
+    steps: int = field(default=100_000, metadata={"help": "env steps in all (PPO + clips)"})
+    seed: int = field(default=0, metadata={"help": "seed of envs, networks and teachers"})
+    out: str = field(default="runs/run", metadata={"help": "run folder to write"})
+    device: str = field(
+        default="auto", metadata={"help": "auto (CUDA when available), cpu or cuda"}
+    )
+    rounds: int = field(default=6, metadata={"help": "label rounds (each followed by PPO)"})
+    label_decay: float = field(
+        default=0.6,
+        metadata={"help": "labels of round k are proportional to label_decay**k (front-loads)"},
+    )
+    clip_steps: int = field(default=25, metadata={"help": "steps per clip"})
+    initial_steps: int = field(
+        default=2_000,
+        metadata={"help": "env steps of the untrained policy recorded for the first round"},
+    )
+    query: str = field(
+        default="disagreement", metadata={"help": "pair selection: uniform, disagreement, entropy"}
+    )
+    ensemble: int = field(default=3, metadata={"help": "reward networks in the ensemble"})
+    eval_episodes: int = field(default=10, metadata={"help": "episodes per true-return evaluation"})
+    wait_timeout: float = field(
+        default=0.0,
+        metadata={"help": "seconds to wait for answers with --teacher store (0: forever)"},
+    )
+    annotator: str = field(default="", metadata={"help": "name of the person (--teacher human)"})
+    video: bool = field(default=True, metadata={"help": "film the trained agent at the end"})
+
+    def validate(self) -> TrainConfig:
+        """Check every field; raise ``ConfigError`` that says what to change."""
+        from hfrl_gym.envs import get_goal, get_spec
+        from hfrl_gym.teachers import TEACHER_PRESETS
+
+        spec = get_spec(self.env)
+        get_goal(self.env, self.goal)
+        if self.reward not in REWARD_SOURCES:
+            raise ConfigError(f"--reward must be one of {', '.join(REWARD_SOURCES)}")
+        if self.teacher not in TEACHER_PRESETS and self.teacher not in LIVE_TEACHERS:
+            names = ", ".join([*TEACHER_PRESETS, *LIVE_TEACHERS])
+            raise ConfigError(f"unknown teacher {self.teacher!r}; choose one of {names}")
+        if self.query not in QUERY_METHODS:
+            raise ConfigError(f"--query must be one of {', '.join(QUERY_METHODS)}")
+        for name in ("labels", "steps", "rounds", "clip_steps", "ensemble", "eval_episodes"):
+            if getattr(self, name) < (0 if name == "labels" else 1):
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}"
+                )
+        if self.reward == "learned" and self.labels < 2:
+            raise ConfigError("RLHF needs at least 2 labels (--labels); or pick a baseline")
+        if self.clip_steps > spec.horizon:
+            raise ConfigError(
+                f"--clip-steps {self.clip_steps} exceeds {self.env}'s horizon {spec.horizon}"
+            )
+        if self.initial_steps < 2 * self.clip_steps:
+            raise ConfigError(
+                f"--initial-steps {self.initial_steps} records fewer than 2 clips of "
+                f"{self.clip_steps} steps; raise it to at least {2 * self.clip_steps}"
+            )
+        if self.reward == "learned" and self.initial_steps >= self.steps:
+            raise ConfigError(
+                f"--initial-steps {self.initial_steps} leaves no PPO steps of --steps "
+                f"{self.steps}; raise --steps or lower --initial-steps"
+            )
+        if not 0.0 < self.label_decay <= 1.0:
+            raise ConfigError(f"--label-decay must be in (0, 1], got {self.label_decay}")
+        return self
+
+    def to_json(self) -> str:
+        """The config as JSON (saved in the run folder)."""
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        """Read a config written by :meth:`to_json` (unknown keys are refused)."""
+        data: dict[str, Any] = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ConfigError(f"config.json has unknown settings {sorted(unknown)}")
+        return cls(**data)
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one ``--flag`` per ``TrainConfig`` field, its help from the field's metadata."""
+    for item in dataclasses.fields(TrainConfig):
+        flag = "--" + item.name.replace("_", "-")
+        help_text = f"{item.metadata.get('help', '')} (default: {item.default})"
+        if item.type == "bool":
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            kind = {"int": int, "float": float}.get(str(item.type), str)
+            parser.add_argument(flag, type=kind, default=None, help=help_text)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """A validated config from parsed flags; flags not given keep their defaults."""
+    given = {
+        item.name: getattr(args, item.name)
+        for item in dataclasses.fields(TrainConfig)
+        if getattr(args, item.name, None) is not None
+    }
+    return TrainConfig(**given).validate()
+
+
+def ensure_writable(folder: Path) -> None:
+    """Create ``folder`` or raise ``ConfigError`` saying why it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write the run folder {folder}: {error.strerror}; pass --out a folder you "
+            "can write"
+        ) from None

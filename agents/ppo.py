@@ -1,0 +1,201 @@
+"""PPO per suite env: tuned settings, the training VecEnv, and the device.
+
+Functions:
+    ppo_settings: the PPO hyperparameters of a suite env, with where they come from.
+    make_training_venv: sub-envs of ``Monitor(RecordClips(suite env))`` in a VecEnv.
+    make_ppo: an SB3 PPO on a VecEnv with a suite env's settings.
+
+The settings are RL Baselines3 Zoo's tuned PPO hyperparameters (``hyperparams/ppo.yml``) for
+the Gymnasium env the suite env is built on, with two changes that apply everywhere: no
+``VecNormalize`` (the learned reward is already normalised and observations stay raw for the
+reward model), and the fixed horizon of the suite (the zoo tuned on terminating envs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+
+from hfrl_gym.envs import get_spec, make_env
+from hfrl_gym.wrappers.record_clips import RecordClips
+
+
+def linear_schedule(initial: float) -> Callable[[float], float]:
+    """A value falling linearly from ``initial`` to 0 over training (SB3 progress 1 -> 0)."""
+
+    def schedule(progress_remaining: float) -> float:
+        return progress_remaining * initial
+
+    return schedule
+
+
+@dataclass(frozen=True)
+class PPOSettings:
+    """PPO hyperparameters of one env.
+
+    Attributes:
+        num_envs: parallel sub-envs.
+        ppo_kwargs: keyword arguments of ``stable_baselines3.PPO`` (besides env, seed, device).
+        source: where the numbers come from.
+    """
+
+    num_envs: int
+    ppo_kwargs: dict[str, Any] = field(default_factory=dict)
+    source: str = "stable-baselines3 defaults"
+
+
+_ZOO = "RL Baselines3 Zoo hyperparams/ppo.yml"
+_MUJOCO = PPOSettings(
+    num_envs=1,
+    ppo_kwargs={
+        "n_steps": 512,
+        "batch_size": 64,
+        "gamma": 0.98,
+        "learning_rate": 2.0633e-05,
+        "ent_coef": 0.000401762,
+        "clip_range": 0.1,
+        "n_epochs": 20,
+        "gae_lambda": 0.92,
+        "max_grad_norm": 0.8,
+        "vf_coef": 0.58096,
+        "policy_kwargs": {
+            "log_std_init": -2.0,
+            "ortho_init": False,
+            "activation_fn": torch.nn.ReLU,
+            "net_arch": {"pi": [256, 256], "vf": [256, 256]},
+        },
+    },
+    source=f"{_ZOO}, HalfCheetah-v3 (used for every MuJoCo env of the suite)",
+)
+
+SETTINGS: dict[str, PPOSettings] = {
+    "hfrl/CartPole-v0": PPOSettings(
+        num_envs=8,
+        ppo_kwargs={
+            "n_steps": 32,
+            "batch_size": 256,
+            "gae_lambda": 0.8,
+            "gamma": 0.98,
+            "n_epochs": 20,
+            "ent_coef": 0.0,
+            "learning_rate": linear_schedule(0.001),
+            "clip_range": linear_schedule(0.2),
+        },
+        source=f"{_ZOO}, CartPole-v1",
+    ),
+    "hfrl/Pendulum-v0": PPOSettings(
+        num_envs=4,
+        ppo_kwargs={
+            "n_steps": 1024,
+            "gae_lambda": 0.95,
+            "gamma": 0.9,
+            "n_epochs": 10,
+            "ent_coef": 0.0,
+            "learning_rate": 1e-3,
+            "clip_range": 0.2,
+            "use_sde": True,
+            "sde_sample_freq": 4,
+        },
+        source=f"{_ZOO}, Pendulum-v1",
+    ),
+    "hfrl/MountainCarContinuous-v0": PPOSettings(
+        num_envs=1,
+        ppo_kwargs={
+            "n_steps": 8,
+            "batch_size": 256 // 32,
+            "gamma": 0.9999,
+            "learning_rate": 7.77e-05,
+            "ent_coef": 0.00429,
+            "clip_range": 0.1,
+            "n_epochs": 10,
+            "gae_lambda": 0.9,
+            "max_grad_norm": 5,
+            "vf_coef": 0.19,
+            "use_sde": True,
+            "policy_kwargs": {"log_std_init": -3.29, "ortho_init": False},
+        },
+        source=f"{_ZOO}, MountainCarContinuous-v0 (batch size cut to the rollout size)",
+    ),
+    "hfrl/Acrobot-v0": PPOSettings(
+        num_envs=16,
+        ppo_kwargs={
+            "n_steps": 256,
+            "gae_lambda": 0.94,
+            "gamma": 0.99,
+            "n_epochs": 4,
+            "ent_coef": 0.0,
+        },
+        source=f"{_ZOO}, Acrobot-v1",
+    ),
+}
+
+
+def ppo_settings(env_id: str) -> PPOSettings:
+    """The PPO settings of a suite env (MuJoCo envs share HalfCheetah's tuned settings)."""
+    spec = get_spec(env_id)
+    if env_id in SETTINGS:
+        return SETTINGS[env_id]
+    if spec.mujoco:
+        return _MUJOCO
+    return PPOSettings(num_envs=4)
+
+
+def make_training_venv(
+    env_id: str,
+    *,
+    num_envs: int,
+    seed: int,
+    clip_num_steps: int,
+    subprocess: bool = False,
+) -> VecEnv:
+    """A VecEnv of ``Monitor(RecordClips(make_env(env_id)))`` sub-envs, seeded.
+
+    Finished clips come back in each step's ``infos[i]["clip"]``; ``Monitor`` sits inside any
+    reward replacement, so its episode returns are true returns.
+    """
+
+    def factory() -> gym.Env:
+        return Monitor(RecordClips(make_env(env_id), clip_num_steps, keep=False))
+
+    vec_cls = SubprocVecEnv if subprocess else DummyVecEnv
+    venv = vec_cls([factory] * num_envs)
+    venv.seed(seed)
+    venv.action_space.seed(seed)
+    return venv
+
+
+def make_ppo(
+    venv: VecEnv,
+    env_id: str,
+    *,
+    seed: int,
+    device: str,
+    tensorboard_log: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> PPO:
+    """SB3 PPO with the env's settings (``overrides`` replace single keyword arguments).
+
+    ``device`` is a resolved torch device name (``hfrl_gym.reward_model.net.resolve_device``).
+    """
+    kwargs = dict(ppo_settings(env_id).ppo_kwargs)
+    kwargs.update(overrides or {})
+    n_steps = int(kwargs.get("n_steps", 2048))
+    batch_size = int(kwargs.get("batch_size", 64))
+    if batch_size > n_steps * venv.num_envs:
+        kwargs["batch_size"] = n_steps * venv.num_envs
+    return PPO(
+        "MlpPolicy",
+        venv,
+        seed=seed,
+        device=device,
+        tensorboard_log=tensorboard_log,
+        verbose=0,
+        **kwargs,
+    )

@@ -1,0 +1,71 @@
+"""The RLHF loop of Christiano et al. (2017), one round at a time.
+
+Functions:
+    labels_per_round: a front-loaded split of the label budget over the rounds.
+    steps_per_round: PPO env steps of each round.
+    train: run (or resume) a training run; RLHF, or a baseline with the same budget.
+
+Each round: the clips of the latest experience (round 0: of the untrained policy) -> pairs
+chosen -> posted to the store as queries -> a teacher answers -> the reward model is refit on
+every answer so far -> PPO continues on the new learned reward -> the policy is evaluated on
+the true reward and everything is saved. A baseline (``reward`` = true, constant, random) runs
+the same rounds with no labels, so its curves line up with RLHF's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.config import TrainConfig
+from agents.session import TrainingSession
+from agents.summary import finish_run
+
+
+def labels_per_round(num_labels: int, num_rounds: int, decay: float) -> list[int]:
+    """Split ``num_labels`` over rounds in proportion to ``decay**k``; the sum is exact.
+
+    Example:
+        >>> labels_per_round(100, 4, 0.5)
+        [53, 27, 13, 7]
+    """
+    weights = decay ** np.arange(num_rounds)
+    shares = num_labels * weights / weights.sum()
+    counts = np.floor(shares).astype(int)
+    for index in np.argsort(-(shares - counts), kind="stable")[: num_labels - counts.sum()]:
+        counts[index] += 1
+    return [int(c) for c in counts]
+
+
+def steps_per_round(num_env_steps: int, num_rounds: int) -> list[int]:
+    """Split PPO's env steps evenly over the rounds (the remainder goes to the last).
+
+    Example:
+        >>> steps_per_round(100, 3)
+        [33, 33, 34]
+    """
+    base = num_env_steps // num_rounds
+    return [base] * (num_rounds - 1) + [num_env_steps - base * (num_rounds - 1)]
+
+
+def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = True) -> dict:
+    """Run ``config`` to the end (or resume it) and return its summary."""
+    session = TrainingSession(config, resume=resume, show_progress=show_progress)
+    learns_reward = config.reward == "learned"
+    labels = labels_per_round(
+        config.labels if learns_reward else 0, config.rounds, config.label_decay
+    )
+    ppo_budget = config.steps - (config.initial_steps if learns_reward else 0)
+    ppo_steps = steps_per_round(ppo_budget, config.rounds)
+    try:
+        clips = []  # round 0: post_queries records the untrained policy's clips
+        for k in range(session.next_round, config.rounds):
+            if learns_reward and labels[k] > 0:
+                queries = session.post_queries(k, clips, labels[k])
+                session.answer(queries)
+                session.refit_reward_model()
+            session.train_ppo(ppo_steps[k])
+            clips = session.harvester.pop_clips()
+            session.checkpoint(k, session.evaluate(), labels[k])
+        return finish_run(session)
+    finally:
+        session.close()

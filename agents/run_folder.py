@@ -1,0 +1,134 @@
+"""The folder a training run writes, and reads back to resume or report.
+
+Classes:
+    RunFolder: paths and small readers/writers of one run's files.
+
+Layout::
+
+    config.json         TrainConfig the run was started with
+    store.sqlite        LabelStore: the clips shown, the queries, every answer
+    reward_model/       latest reward-model checkpoint (weights + meta.json)
+    policy.zip          latest SB3 PPO policy
+    metrics.csv         one row per round (env steps, labels, validation accuracy, returns)
+    episodes.csv        every training episode's true return (from the Monitor)
+    tensorboard/        SB3's TensorBoard logs
+    figures/, video.mp4 written by `hfrl report` / `hfrl video` (and at the end of a run)
+    state.json          progress, for `hfrl train --resume`
+    summary.json        headline figures of the finished run
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from hfrl_gym.errors import ConfigError
+
+METRIC_COLUMNS = (
+    "round",
+    "env_steps",
+    "labels_used",
+    "labels_round",
+    "val_accuracy",
+    "val_loss",
+    "true_return_mean",
+    "true_return_std",
+    "goal_return_mean",
+    "fit_seconds",
+    "wall_seconds",
+)
+
+
+class RunFolder:
+    """Paths and files of one run.
+
+    Example:
+        >>> import tempfile
+        >>> run = RunFolder(Path(tempfile.mkdtemp()))
+        >>> run.append_metrics({"round": 0, "env_steps": 10})
+        >>> run.read_metrics()[0]["env_steps"]
+        10.0
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.config_path = self.root / "config.json"
+        self.store_path = self.root / "store.sqlite"
+        self.reward_model_dir = self.root / "reward_model"
+        self.policy_path = self.root / "policy.zip"
+        self.metrics_path = self.root / "metrics.csv"
+        self.episodes_path = self.root / "episodes.csv"
+        self.tensorboard_dir = self.root / "tensorboard"
+        self.figures_dir = self.root / "figures"
+        self.video_path = self.root / "video.mp4"
+        self.state_path = self.root / "state.json"
+        self.summary_path = self.root / "summary.json"
+
+    def require(self) -> RunFolder:
+        """Check this is a run folder (has config.json); say how to make one if not."""
+        if not self.config_path.is_file():
+            raise ConfigError(
+                f"{self.root} is not a run folder (no config.json); start one with "
+                f"`hfrl train --out {self.root}`"
+            )
+        return self
+
+    @staticmethod
+    def _write_atomic(path: Path, text: str) -> None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+    def write_json(self, path: Path, data: dict[str, Any]) -> None:
+        """Write ``data`` as JSON, atomically (a crash leaves the old file or the new one)."""
+        self._write_atomic(path, json.dumps(data, indent=2, default=str))
+
+    def read_json(self, path: Path) -> dict[str, Any]:
+        """Read a JSON file of the run."""
+        return json.loads(path.read_text())
+
+    def append_metrics(self, row: dict[str, Any]) -> None:
+        """Append one round's metrics to ``metrics.csv`` (missing columns left blank)."""
+        _append_csv(self.metrics_path, METRIC_COLUMNS, row)
+
+    def read_metrics(self) -> list[dict[str, float]]:
+        """The rows of ``metrics.csv`` as floats (blank cells are NaN)."""
+        return _read_csv(self.metrics_path)
+
+    def append_episodes(self, rows: list[tuple[int, float]]) -> None:
+        """Append ``(env_steps, true_return)`` rows to ``episodes.csv``."""
+        for env_steps, true_return in rows:
+            _append_csv(
+                self.episodes_path,
+                ("env_steps", "true_return"),
+                {"env_steps": env_steps, "true_return": true_return},
+            )
+
+    def read_episodes(self) -> list[dict[str, float]]:
+        """The rows of ``episodes.csv``."""
+        return _read_csv(self.episodes_path)
+
+
+def _append_csv(path: Path, columns: tuple[str, ...], row: dict[str, Any]) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _read_csv(path: Path) -> list[dict[str, float]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return [
+            {
+                key: float(value) if value not in ("", None) else float("nan")
+                for key, value in row.items()
+            }
+            for row in csv.DictReader(handle)
+        ]

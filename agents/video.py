@@ -1,0 +1,60 @@
+"""Film a run's trained agent: one episode re-rendered from simulator snapshots.
+
+Functions:
+    write_policy_video: MP4 (or GIF) of the policy saved in a run folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stable_baselines3 import PPO
+
+from agents.run_folder import RunFolder
+from hfrl_gym.envs import get_spec
+from hfrl_gym.errors import ConfigError
+from hfrl_gym.recording import record_clips
+from hfrl_gym.render import ClipRenderer, write_video
+
+
+def write_policy_video(
+    run_dir: Path | str,
+    out: Path | str,
+    *,
+    num_steps: int | None = None,
+    width: int = 480,
+    height: int = 320,
+    fps: int = 30,
+    seed: int = 0,
+) -> Path:
+    """Play the run's policy for one episode and write the frames to ``out``.
+
+    Args:
+        run_dir: a run folder with ``policy.zip``.
+        out: ``.mp4`` or ``.gif`` file to write.
+        num_steps: steps to film; the whole horizon for classic control, 300 for MuJoCo
+            (software rendering is slow) when ``None``.
+        width, height: frame size in pixels.
+        fps: frames per second of the video.
+        seed: seed of the filmed episode.
+    """
+    run = RunFolder(run_dir).require()
+    if not run.policy_path.exists():
+        raise ConfigError(f"{run.root} has no policy.zip yet; train it first")
+    env_id = run.read_json(run.config_path)["env"]
+    spec = get_spec(env_id)
+    if num_steps is None:
+        num_steps = min(spec.horizon, 300) if spec.mujoco else spec.horizon
+    model = PPO.load(str(run.policy_path), device="cpu")
+
+    def act(obs, rng):
+        return model.predict(obs, deterministic=True)[0]
+
+    (clip,) = record_clips(
+        env_id, num_clips=1, clip_num_steps=num_steps, seed=seed, policy=act, policy_name="ppo"
+    )
+    with ClipRenderer() as renderer:
+        frames = renderer.render_frames(clip, width=width, height=height)
+    out = Path(out)
+    write_video(out, frames, fps=fps)
+    return out

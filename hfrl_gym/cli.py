@@ -1,0 +1,187 @@
+"""The ``hfrl`` command.
+
+Sub-commands:
+    envs     print the suite: ids, horizons, spaces, goals.
+    record   record clips from a suite env with a random policy into a label store.
+    gif      re-render stored clips (one, or a query's two side by side) to GIF or MP4.
+    store    inspect, export or import a label store.
+    train, report, video, demo   (``agents``) train from preferences, plot, film.
+    label, play                  (``human_ui``) the desktop windows.
+    lesson                       (``agents.lessons``) the classroom lessons.
+
+This module composes the layers, so it is the one place in ``hfrl_gym`` that imports ``agents``
+and ``human_ui``: lazily, inside the sub-command that needs them. A user's mistake (an
+``HfrlError``) prints one line, ``error: <what to fix>``, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hfrl_gym.errors import ConfigError, HfrlError
+
+# Sub-commands implemented in other layers: name -> (module, help). Each module has
+# ``main(argv: list[str]) -> int`` with its own argument parser.
+DELEGATED: dict[str, tuple[str, str]] = {
+    "train": ("agents.cli", "train an agent from preferences (RLHF) or a baseline"),
+    "report": ("agents.cli", "figures comparing one or more run folders"),
+    "video": ("agents.cli", "MP4 of a run's trained agent"),
+    "demo": ("agents.cli", "the README's main job: a small RLHF run with its report"),
+    "label": ("human_ui.cli", "the comparison window: answer a store's queries"),
+    "play": ("human_ui.cli", "play a suite env with the keyboard, recording clips"),
+    "lesson": ("agents.lessons", "classroom lessons on RLHF (list them with `hfrl lesson`)"),
+}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _cmd_envs(args: argparse.Namespace) -> int:
+    from hfrl_gym.envs import describe_suite
+
+    print(describe_suite())
+    return 0
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from hfrl_gym.recording import record_random_clips
+    from hfrl_gym.store import LabelStore
+
+    with LabelStore(args.store) as store:
+        clips = record_random_clips(
+            args.env, num_clips=args.clips, clip_num_steps=args.clip_steps, seed=args.seed
+        )
+        store.add_clips(clips)
+        print(f"recorded {len(clips)} clips of {args.env} into {args.store}")
+        if args.queries:
+            import numpy as np
+
+            from hfrl_gym.queries import uniform_pairs
+
+            index_pairs = uniform_pairs(clips, args.queries, np.random.default_rng(args.seed))
+            store.add_queries([(clips[i].uid, clips[j].uid) for i, j in index_pairs])
+            print(f"posted {len(index_pairs)} queries")
+    return 0
+
+
+def _cmd_gif(args: argparse.Namespace) -> int:
+    from hfrl_gym.render import export_clip
+    from hfrl_gym.store import LabelStore
+
+    with LabelStore(args.store, create=False) as store:
+        if args.query is not None:
+            item = store.pair(args.query)
+        else:
+            uids = store.clip_uids()
+            if not uids:
+                raise ConfigError(f"{args.store} holds no clips; record some with `hfrl record`")
+            item = store.get_clip(args.clip or uids[0])
+    export_clip(args.out, item, width=args.width, height=args.height, fps=args.fps)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_store(args: argparse.Namespace) -> int:
+    from hfrl_gym.store import LabelStore
+    from hfrl_gym.store_io import export_store, import_store
+
+    if args.action == "info":
+        with LabelStore(args.store, create=False) as store:
+            for key, value in store.counts().items():
+                print(f"{key:>10}: {value}")
+    elif args.action == "export":
+        if args.folder is None:
+            raise ConfigError("`hfrl store export STORE FOLDER`: give the folder to write")
+        with LabelStore(args.store, create=False) as store:
+            counts = export_store(store, args.folder)
+        print(f"exported {counts} to {args.folder}")
+    else:
+        if args.folder is None:
+            raise ConfigError("`hfrl store import STORE FOLDER`: give the folder to read")
+        with LabelStore(args.store) as store:
+            counts = import_store(store, args.folder)
+        print(f"imported {counts} into {args.store}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``hfrl`` (delegated sub-commands parse their own flags)."""
+    parser = argparse.ArgumentParser(
+        prog="hfrl", description="Reinforcement learning from human feedback on control tasks."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("envs", help="print the suite: ids, horizons, spaces, goals")
+    p.set_defaults(func=_cmd_envs)
+
+    p = sub.add_parser("record", help="record random-policy clips into a label store")
+    p.add_argument("--env", default="hfrl/CartPole-v0", help="suite env id (see `hfrl envs`)")
+    p.add_argument("--store", type=Path, required=True, help="label store file (created)")
+    p.add_argument("--clips", type=_positive_int, default=20, help="number of clips")
+    p.add_argument("--clip-steps", type=_positive_int, default=50, help="steps per clip")
+    p.add_argument("--queries", type=int, default=0, help="also post this many random pairs")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_record)
+
+    p = sub.add_parser("gif", help="re-render a stored clip or query to GIF/MP4")
+    p.add_argument("store", type=Path, help="label store file")
+    p.add_argument("out", type=Path, help="output file, .gif or .mp4")
+    p.add_argument("--clip", help="clip uid (default: the first clip)")
+    p.add_argument("--query", type=int, help="query id: its two clips side by side")
+    p.add_argument("--width", type=_positive_int, default=300)
+    p.add_argument("--height", type=_positive_int, default=200)
+    p.add_argument("--fps", type=_positive_int, default=30)
+    p.set_defaults(func=_cmd_gif)
+
+    p = sub.add_parser("store", help="inspect, export or import a label store")
+    p.add_argument("action", choices=["info", "export", "import"])
+    p.add_argument("store", type=Path, help="label store file")
+    p.add_argument("folder", type=Path, nargs="?", help="export/import folder")
+    p.set_defaults(func=_cmd_store)
+
+    for name, (_, help_text) in DELEGATED.items():
+        p = sub.add_parser(name, help=help_text, add_help=False, prefix_chars="\0")
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def run_guarded(func: Callable[[], int]) -> int:
+    """Run a command; a user's mistake becomes one ``error:`` line and exit status 2."""
+    try:
+        return func()
+    except HfrlError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hfrl`` console command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] in DELEGATED:
+        module_name = DELEGATED[argv[0]][0]
+        module = importlib.import_module(module_name)
+        return run_guarded(lambda: module.main(argv))
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return run_guarded(lambda: args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
