@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from hfrl_gym.clips import Clip
-from hfrl_gym.envs import get_state, supports_state
+from hfrl_gym.envs import supports_state
 from hfrl_gym.errors import ConfigError
 
 
@@ -66,6 +66,9 @@ class RecordClips(gym.Wrapper):
         self.keep = keep
         self.clips: list[Clip] = []
         self._use_states = supports_state(env)
+        # The suite env's own getter, looked up once: get_state() would walk the wrappers and
+        # re-check support on every step (this wrapper's overhead is benchmarked).
+        self._capture_state = env.unwrapped.get_state if self._use_states else None
         if not self._use_states and env.render_mode != "rgb_array":
             raise ConfigError(
                 f"{env.spec.id if env.spec else env}: this env cannot restore its state, so "
@@ -87,8 +90,8 @@ class RecordClips(gym.Wrapper):
         return clips
 
     def _snapshot(self) -> np.ndarray:
-        if self._use_states:
-            return get_state(self.env)
+        if self._capture_state is not None:
+            return self._capture_state()
         return np.asarray(self.env.render(), dtype=np.uint8)
 
     def _reset_buffer(self, obs: Any, snapshot: np.ndarray | None = None) -> None:
@@ -115,9 +118,11 @@ class RecordClips(gym.Wrapper):
         """Step the env; the step that completes a clip returns it in ``info["clip"]``."""
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._episode_step += 1
-        self._actions.append(np.array(action))
-        self._rewards.append(float(info.get("true_reward", reward)))
-        self._observations.append(np.array(obs))
+        # No per-step copies: Gymnasium envs return a new observation array each step, and
+        # np.stack copies everything once the clip is complete.
+        self._actions.append(action)
+        self._rewards.append(info.get("true_reward", reward))
+        self._observations.append(obs)
         self._snapshots.append(self._snapshot())
         if len(self._actions) == self.clip_num_steps:
             clip = self._finish_clip()
@@ -134,7 +139,7 @@ class RecordClips(gym.Wrapper):
         return Clip(
             env_id=self._env_id,
             observations=np.stack(self._observations),
-            actions=np.stack(self._actions),
+            actions=np.stack([np.asarray(a) for a in self._actions]),
             true_rewards=np.asarray(self._rewards, dtype=np.float64),
             states=snapshots if self._use_states else None,
             frames=None if self._use_states else snapshots,
