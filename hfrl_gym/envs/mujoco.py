@@ -1,0 +1,253 @@
+"""Fixed-horizon MuJoCo envs: Gymnasium's v5 envs without early termination, with snapshots.
+
+Importing this module imports MuJoCo; ``hfrl_gym`` reaches it only through the string entry
+points, when a MuJoCo suite env is made. Each class fixes the v5 keyword arguments that
+define the suite version (``terminate_when_unhealthy=False`` for Hopper and Walker2d) and
+accepts only ``render_mode``, ``width`` and ``height``.
+
+Four changes to Gymnasium's v5 behaviour, shared by every class here (``MujocoSnapshots``):
+
+- After each step the derived quantities (body positions, the tracking camera's target) are
+  recomputed with ``mj_forward``. Gymnasium leaves them one physics substep behind the
+  state, so a frame rendered live would differ from the frame of the restored state.
+  Dynamics are unchanged (``mj_step`` recomputes them from the state anyway); Reacher's
+  fingertip-to-target observation and reward now use the current positions.
+- Shadow maps are 1024 px instead of MuJoCo's default 4096 (``SHADOW_MAP_PX``): frames look
+  the same at clip sizes and render about 2.5x faster with software OpenGL.
+- MuJoCo's model-compiler warnings go to this module's logger (DEBUG), not to stderr and a
+  ``MUJOCO_LOG.TXT`` in the working directory.
+- ``get_state()`` returns ``[time, qpos, qvel, act, qacc_warmstart]`` (MuJoCo's
+  ``mj_getState`` with those parts) and ``set_state(state)`` restores it and calls
+  ``mj_forward``; the solver warm start makes the next step bit-identical.
+
+Classes:
+    MujocoSnapshots: mixin with the snapshot and rendering behaviour above.
+    FixedHalfCheetahEnv: HalfCheetah-v5 (it never terminated).
+    FixedHopperEnv: Hopper-v5 that keeps simulating after a fall.
+    FixedWalker2dEnv: Walker2d-v5 that keeps simulating after a fall.
+    FixedInvertedPendulumEnv: InvertedPendulum-v5; reward 1 only while upright.
+    FixedReacherEnv: Reacher-v5 (it never terminated).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mujoco
+import numpy as np
+from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
+from gymnasium.envs.mujoco.hopper_v5 import HopperEnv
+from gymnasium.envs.mujoco.inverted_pendulum_v5 import InvertedPendulumEnv
+from gymnasium.envs.mujoco.mujoco_env import DEFAULT_SIZE
+from gymnasium.envs.mujoco.reacher_v5 import ReacherEnv
+from gymnasium.envs.mujoco.walker2d_v5 import Walker2dEnv
+
+from hfrl_gym.envs.snapshots import checked_state
+from hfrl_gym.envs.suite import GL_HELP, ensure_gl_backend
+from hfrl_gym.errors import HfrlError, RenderError
+
+Step = tuple[np.ndarray, float, bool, bool, dict[str, Any]]
+
+_LOG = logging.getLogger(__name__)
+
+SHADOW_MAP_PX = 1024
+"""Shadow map size in pixels; MuJoCo's default of 4096 costs about 2.5x the render time with
+software OpenGL (no GPU) for shadows that look the same at clip sizes."""
+
+STATE_PARTS = (
+    mujoco.mjtState.mjSTATE_TIME
+    | mujoco.mjtState.mjSTATE_QPOS
+    | mujoco.mjtState.mjSTATE_QVEL
+    | mujoco.mjtState.mjSTATE_ACT
+    | mujoco.mjtState.mjSTATE_WARMSTART
+)
+
+
+class MujocoSnapshots:
+    """Mixin for Gymnasium ``MujocoEnv`` subclasses: snapshots and up-to-date rendering.
+
+    ``set_state`` keeps MujocoEnv's two-argument form ``set_state(qpos, qvel)`` (used by
+    ``reset_model``); with one argument it restores a snapshot from :meth:`get_state`.
+
+    Example:
+        >>> env = FixedHalfCheetahEnv()
+        >>> _ = env.reset(seed=0)
+        >>> snapshot = env.get_state()
+        >>> snapshot.shape, snapshot.dtype
+        ((28,), dtype('float64'))
+    """
+
+    model: mujoco.MjModel
+    data: mujoco.MjData
+
+    @property
+    def state_dim(self) -> int:
+        """Length of the snapshot: ``1 + nq + nv + na + nv``."""
+        return int(mujoco.mj_stateSize(self.model, STATE_PARTS))
+
+    def get_state(self) -> np.ndarray:
+        """``(state_dim,)`` float64 snapshot ``[time, qpos, qvel, act, qacc_warmstart]``."""
+        state = np.empty(self.state_dim, dtype=np.float64)
+        mujoco.mj_getState(self.model, self.data, state, STATE_PARTS)
+        return state
+
+    def set_state(self, state: np.ndarray, qvel: np.ndarray | None = None) -> None:
+        """Restore a snapshot, or set ``(qpos, qvel)`` as MujocoEnv does.
+
+        Args:
+            state: ``(state_dim,)`` snapshot from :meth:`get_state`, or ``qpos`` ``(nq,)``
+                when ``qvel`` is given.
+            qvel: ``(nv,)`` joint velocities for MujocoEnv's form; ``None`` for a snapshot.
+        """
+        if qvel is not None:
+            super().set_state(state, qvel)  # type: ignore[misc]
+            return
+        array = checked_state(state, self.state_dim, type(self).__name__)
+        mujoco.mj_setState(self.model, self.data, array, STATE_PARTS)
+        mujoco.mj_forward(self.model, self.data)
+
+    def _initialize_simulation(self) -> tuple[mujoco.MjModel, mujoco.MjData]:
+        # Compiler warnings (HalfCheetah's XML uses a deprecated attribute) go to logging
+        # instead of stderr and a MUJOCO_LOG.TXT in the working directory.
+        previous = mujoco.get_mju_user_warning()
+        mujoco.set_mju_user_warning(_LOG.debug)
+        try:
+            model, data = super()._initialize_simulation()  # type: ignore[misc]
+        finally:
+            mujoco.set_mju_user_warning(previous)
+        model.vis.quality.shadowsize = SHADOW_MAP_PX
+        return model, data
+
+    def _step_mujoco_simulation(self, ctrl: np.ndarray, n_frames: int) -> None:
+        self.data.ctrl[:] = ctrl
+        mujoco.mj_step(self.model, self.data, nstep=n_frames)
+        mujoco.mj_forward(self.model, self.data)  # positions of the state just reached
+        mujoco.mj_rnePostConstraint(self.model, self.data)
+
+    def render(self) -> np.ndarray | None:
+        """Render as ``render_mode`` says; ``RenderError`` when no GL backend works."""
+        ensure_gl_backend()
+        try:
+            return super().render()  # type: ignore[misc]
+        except HfrlError:
+            raise
+        except Exception as exc:
+            raise RenderError(f"MuJoCo could not render ({exc}); {GL_HELP}") from exc
+
+
+class FixedHalfCheetahEnv(MujocoSnapshots, HalfCheetahEnv):
+    """HalfCheetah-v5 with snapshots; reward ``forward velocity - 0.1 * |action|^2``.
+
+    Example:
+        >>> env = FixedHalfCheetahEnv()
+        >>> _ = env.reset(seed=0)
+        >>> env.step(env.action_space.sample())[2]
+        False
+    """
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
+    ) -> None:
+        super().__init__(render_mode=render_mode, width=width, height=height)
+
+    def step(self, action: np.ndarray) -> Step:
+        """Apply torques ``action`` for 0.05 s (5 substeps); never terminates."""
+        obs, reward, _, truncated, info = super().step(action)
+        return obs, float(reward), False, truncated, info
+
+
+class FixedHopperEnv(MujocoSnapshots, HopperEnv):
+    """Hopper-v5 that keeps simulating after a fall; healthy reward only while healthy.
+
+    Example:
+        >>> env = FixedHopperEnv()
+        >>> _ = env.reset(seed=0)
+        >>> env.set_state(env.init_qpos + [0, 0, 1.0, 0, 0, 0], env.init_qvel)  # torso tilted
+        >>> _, reward, terminated, _, info = env.step(np.zeros(3, dtype=np.float32))
+        >>> terminated, float(info["reward_survive"])
+        (False, 0.0)
+    """
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
+    ) -> None:
+        super().__init__(
+            render_mode=render_mode, width=width, height=height, terminate_when_unhealthy=False
+        )
+
+    def step(self, action: np.ndarray) -> Step:
+        """Apply torques ``action`` for 0.008 s (4 substeps); never terminates."""
+        obs, reward, _, truncated, info = super().step(action)
+        return obs, float(reward), False, truncated, info
+
+
+class FixedWalker2dEnv(MujocoSnapshots, Walker2dEnv):
+    """Walker2d-v5 that keeps simulating after a fall; healthy reward only while healthy.
+
+    Example:
+        >>> env = FixedWalker2dEnv()
+        >>> _ = env.reset(seed=0)
+        >>> env.get_state().shape
+        (28,)
+    """
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
+    ) -> None:
+        super().__init__(
+            render_mode=render_mode, width=width, height=height, terminate_when_unhealthy=False
+        )
+
+    def step(self, action: np.ndarray) -> Step:
+        """Apply torques ``action`` for 0.008 s (4 substeps); never terminates."""
+        obs, reward, _, truncated, info = super().step(action)
+        return obs, float(reward), False, truncated, info
+
+
+class FixedInvertedPendulumEnv(MujocoSnapshots, InvertedPendulumEnv):
+    """InvertedPendulum-v5 that keeps simulating: reward 1 while |pole angle| <= 0.2 rad.
+
+    Example:
+        >>> env = FixedInvertedPendulumEnv()
+        >>> _ = env.reset(seed=0)
+        >>> env.set_state(np.array([0.0, 0.5]), np.zeros(2))  # pole tilted past 0.2 rad
+        >>> _, reward, terminated, _, _ = env.step(np.zeros(1, dtype=np.float32))
+        >>> reward, terminated
+        (0.0, False)
+    """
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
+    ) -> None:
+        super().__init__(render_mode=render_mode, width=width, height=height)
+
+    def step(self, action: np.ndarray) -> Step:
+        """Push the cart with force ``action`` for 0.04 s (2 substeps); never terminates."""
+        obs, _, fallen, truncated, info = super().step(action)
+        reward = 0.0 if fallen else 1.0
+        info["reward_survive"] = reward
+        return obs, reward, False, truncated, info
+
+
+class FixedReacherEnv(MujocoSnapshots, ReacherEnv):
+    """Reacher-v5 with snapshots; reward ``-|fingertip - target| - |action|^2``.
+
+    The target's position is part of ``qpos``, so the snapshot holds it.
+
+    Example:
+        >>> env = FixedReacherEnv()
+        >>> _ = env.reset(seed=0)
+        >>> env.get_state().shape
+        (13,)
+    """
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
+    ) -> None:
+        super().__init__(render_mode=render_mode, width=width, height=height)
+
+    def step(self, action: np.ndarray) -> Step:
+        """Apply torques ``action`` for 0.02 s (2 substeps); never terminates."""
+        obs, reward, _, truncated, info = super().step(action)
+        return obs, float(reward), False, truncated, info
