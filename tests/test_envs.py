@@ -142,6 +142,9 @@ def test_cartpole_keeps_simulating_and_pays_only_while_balanced() -> None:
     assert rewards[0] == 1.0
     assert rewards[-1] == 0.0
     assert abs(obs[2]) > 12 * np.pi / 180  # the pole kept falling, far out of bounds
+    assert obs[0] == pytest.approx(2.4)  # pushed right into the wall at the end of the track
+    assert obs[1] == 0.0  # the wall stopped the cart
+    assert env.observation_space.contains(obs)
     set_state(env, np.array([-1.0, 0.0, 0.0, 0.0]))  # balanced left of centre
     assert env.step(0)[1] == 1.0
     set_state(env, np.array([2.5, 0.0, 0.0, 0.0]))  # upright but off the track
@@ -333,3 +336,13 @@ def test_describe_suite_lists_every_env_with_horizon_spaces_and_goals() -> None:
         assert spec.observation in line
         assert spec.action in line
         assert line.endswith(", ".join(goals_for(env_id)))
+
+
+def test_cartpole_pole_angle_is_wrapped_and_counts_when_swung_back_up() -> None:
+    env = make_env("hfrl/CartPole-v0")
+    env.reset(seed=0)
+    set_state(env, np.array([0.0, 0.0, 2 * np.pi - 0.01, 0.0]))  # a full turn, nearly upright
+    obs, reward, *_ = env.step(0)
+    assert -np.pi <= obs[2] < np.pi
+    assert abs(obs[2]) < 0.05
+    assert reward == 1.0

@@ -9,7 +9,8 @@ adds ``get_state()`` / ``set_state(state)`` (flat float64 snapshots, see
 (Gymnasium's ``close()`` quits pygame for the whole process).
 
 Classes:
-    FixedCartPoleEnv: CartPole that keeps simulating; reward 1 only while balanced on track.
+    FixedCartPoleEnv: CartPole that keeps simulating (walled track, wrapped angle); reward 1
+        only while balanced on the track.
     FixedPendulumEnv: Pendulum with snapshots (it never terminated).
     FixedMountainCarContinuousEnv: MountainCarContinuous with a per-step bonus at the flag.
     FixedAcrobotEnv: Acrobot that keeps simulating; reward -1 below the line, 0 above.
@@ -53,30 +54,41 @@ class _KeepPygameOnClose:
 class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
     """CartPole that never terminates: reward 1 while |theta| < 12 deg and |x| < 2.4, else 0.
 
-    The pole keeps falling and the cart keeps rolling (possibly off screen) after the
-    balance is lost, so the observation space is unbounded. Snapshot: ``[x, x_dot, theta,
+    The pole keeps falling after the balance is lost and may swing round (its angle is
+    wrapped to [-pi, pi), so a pole swung back up counts as upright again); the cart is
+    stopped by walls at the ends of the track (|x| <= 2.4, the edges of the picture), where
+    its velocity drops to 0. Both keep observations bounded: with an unbounded track, a cart
+    pushed one way for 500 steps reaches |x| of hundreds, which swamps PPO's networks (PPO
+    on the true reward then fails to learn; see docs/ENVS.md). Snapshot: ``[x, x_dot, theta,
     theta_dot]`` (rendering reads ``x`` and ``theta`` only).
 
     Example:
         >>> env = FixedCartPoleEnv()
         >>> _ = env.reset(seed=0)
-        >>> rewards = [env.step(1)[1] for _ in range(60)]
-        >>> rewards[0], rewards[-1], env.step(1)[2]
-        (1.0, 0.0, False)
+        >>> steps = [env.step(1) for _ in range(200)]
+        >>> steps[0][1], steps[-1][1], steps[-1][2], round(float(steps[-1][0][0]), 3)
+        (1.0, 0.0, False, 2.4)
     """
 
     state_dim = 4
 
     def __init__(self, render_mode: str | None = None) -> None:
         super().__init__(render_mode=render_mode)
-        high = np.full(4, np.inf, dtype=np.float32)
+        high = np.array([self.x_threshold, np.inf, np.pi, np.inf], dtype=np.float32)
         self.observation_space = spaces.Box(-high, high, dtype=np.float32)
 
     def step(self, action: int) -> Step:
         """Advance 0.02 s; reward 1.0 while balanced on the track, else 0.0; never terminates."""
-        obs, _, out_of_bounds, truncated, info = super().step(action)
+        _, _, _, truncated, info = super().step(action)
         self.steps_beyond_terminated = None  # no "step after terminated" bookkeeping
-        return obs, 0.0 if out_of_bounds else 1.0, False, truncated, info
+        x, x_dot, theta, theta_dot = (float(v) for v in self.state)
+        theta = (theta + np.pi) % (2 * np.pi) - np.pi
+        if abs(x) >= self.x_threshold:  # the wall at the end of the track
+            x, x_dot = float(np.sign(x)) * self.x_threshold, 0.0
+        self.state = np.array([x, x_dot, theta, theta_dot], dtype=np.float64)
+        balanced = abs(theta) < self.theta_threshold_radians and abs(x) < self.x_threshold
+        obs = np.array(self.state, dtype=np.float32)
+        return obs, 1.0 if balanced else 0.0, False, truncated, info
 
     def get_state(self) -> np.ndarray:
         """``(4,)`` float64 snapshot ``[x, x_dot, theta, theta_dot]``."""

@@ -1,0 +1,249 @@
+"""Query selection: which pairs of clips to ask a teacher about.
+
+Pairs are index pairs ``(i, j)`` into a list of clips, with ``i != j`` and both clips from
+one env. Within one call no unordered pair is returned twice; which clip is on the left is
+a coin flip.
+
+Classes:
+    PreferenceModel: protocol of a model that gives each ensemble member's ``P(left better)``.
+
+Functions:
+    uniform_pairs: pairs drawn uniformly among all same-env pairs.
+    disagreement_pairs: of ``oversample * num_pairs`` uniform candidates, those on which the
+        ensemble members disagree most (variance of their ``P(left)``, Christiano et al. 2017).
+    entropy_pairs: of the candidates, those whose mean ``P(left)`` is closest to 0.5
+        (highest binary entropy).
+    select_pairs: dispatch by method name (``QUERY_METHODS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from hfrl_gym.clips import Clip, ClipPair
+from hfrl_gym.errors import ConfigError
+
+QUERY_METHODS = ("uniform", "disagreement", "entropy")
+
+_ENUMERATE_LIMIT = 200_000
+"""Enumerate every candidate pair when there are at most this many; else sample and reject."""
+
+
+class PreferenceModel(Protocol):
+    """A model whose ensemble members each predict ``P(left better)`` for pairs.
+
+    ``hfrl_gym.reward_model.RewardModel`` is one; tests use fakes with known predictions.
+    """
+
+    def member_preference_probs(self, pairs: Sequence[ClipPair]) -> np.ndarray:
+        """``(M, K)`` probability, per member, that each pair's left clip is better."""
+        ...
+
+
+def _groups(clips: Sequence[Clip]) -> list[np.ndarray]:
+    """Indices of the clips of each env, for the envs with at least two clips."""
+    by_env: dict[str, list[int]] = {}
+    for index, clip in enumerate(clips):
+        by_env.setdefault(clip.env_id, []).append(index)
+    return [np.array(indices) for indices in by_env.values() if len(indices) >= 2]
+
+
+def num_possible_pairs(clips: Sequence[Clip]) -> int:
+    """Number of unordered pairs of distinct clips from one env."""
+    return sum(len(group) * (len(group) - 1) // 2 for group in _groups(clips))
+
+
+def uniform_pairs(
+    clips: Sequence[Clip], num_pairs: int, rng: np.random.Generator
+) -> list[tuple[int, int]]:
+    """``num_pairs`` distinct pairs drawn uniformly among all same-env pairs of ``clips``.
+
+    Args:
+        clips: the pool; clips of several envs are never paired across envs.
+        num_pairs: how many pairs, at most :func:`num_possible_pairs`.
+        rng: the random source.
+
+    Returns:
+        ``(left, right)`` index pairs into ``clips``.
+
+    Example:
+        >>> clips = [Clip("hfrl/CartPole-v0", np.zeros((3, 4)), np.zeros(2, np.int64),
+        ...               np.ones(2), states=np.zeros((3, 4))) for _ in range(3)]
+        >>> pairs = uniform_pairs(clips, 3, np.random.default_rng(0))
+        >>> sorted(tuple(sorted(pair)) for pair in pairs)
+        [(0, 1), (0, 2), (1, 2)]
+    """
+    if num_pairs < 0:
+        raise ConfigError(f"num_pairs must be >= 0, got {num_pairs}")
+    groups = _groups(clips)
+    sizes = np.array([len(group) for group in groups], dtype=np.int64)
+    counts = sizes * (sizes - 1) // 2
+    total = int(counts.sum())
+    if num_pairs > total:
+        raise ConfigError(
+            f"asked for {num_pairs} distinct pairs but the {len(clips)} clips make only "
+            f"{total} same-env pairs; record more clips or ask for fewer pairs"
+        )
+    if num_pairs == 0:
+        return []
+    if total <= _ENUMERATE_LIMIT:
+        unordered = _all_pairs(groups)[rng.choice(total, size=num_pairs, replace=False)]
+    else:
+        unordered = _sample_pairs(groups, counts / total, num_pairs, rng)
+    swap = rng.random(num_pairs) < 0.5
+    ordered = np.where(swap[:, None], unordered[:, ::-1], unordered)
+    return [(int(left), int(right)) for left, right in ordered]
+
+
+def _all_pairs(groups: list[np.ndarray]) -> np.ndarray:
+    """``(P, 2)`` every unordered same-env pair, ``i < j`` within each row."""
+    parts = []
+    for group in groups:
+        rows, cols = np.triu_indices(len(group), k=1)
+        parts.append(np.stack([group[rows], group[cols]], axis=1))
+    return np.concatenate(parts)
+
+
+def _sample_pairs(
+    groups: list[np.ndarray], weights: np.ndarray, num_pairs: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Uniform distinct pairs by rejection (used when there are too many to enumerate)."""
+    seen: set[tuple[int, int]] = set()
+    while len(seen) < num_pairs:
+        group = groups[rng.choice(len(groups), p=weights)]
+        first, second = rng.choice(len(group), size=2, replace=False)
+        pair = (int(group[first]), int(group[second]))
+        seen.add((min(pair), max(pair)))
+    return np.array(sorted(seen), dtype=np.int64)
+
+
+def _candidates(
+    clips: Sequence[Clip],
+    num_pairs: int,
+    model: PreferenceModel,
+    rng: np.random.Generator,
+    oversample: int,
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Uniform candidates and the ``(M, C)`` member probabilities for them."""
+    if oversample < 1:
+        raise ConfigError(f"oversample must be >= 1, got {oversample}")
+    num_candidates = min(num_pairs * oversample, num_possible_pairs(clips))
+    candidates = uniform_pairs(clips, num_candidates, rng)
+    if num_pairs > len(candidates):
+        raise ConfigError(
+            f"asked for {num_pairs} pairs but only {len(candidates)} same-env pairs exist"
+        )
+    pairs = [ClipPair(clips[left], clips[right]) for left, right in candidates]
+    probs = np.asarray(model.member_preference_probs(pairs), dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != len(candidates):
+        raise ConfigError(
+            f"member_preference_probs must return (members, {len(candidates)}) probabilities, "
+            f"got shape {probs.shape}"
+        )
+    return candidates, probs
+
+
+def _top(
+    candidates: list[tuple[int, int]], scores: np.ndarray, num_pairs: int
+) -> list[tuple[int, int]]:
+    """The ``num_pairs`` candidates with the highest scores (ties: earlier candidate)."""
+    order = np.argsort(-scores, kind="stable")[:num_pairs]
+    return [candidates[index] for index in order]
+
+
+def disagreement_pairs(
+    clips: Sequence[Clip],
+    num_pairs: int,
+    model: PreferenceModel,
+    rng: np.random.Generator,
+    oversample: int = 10,
+) -> list[tuple[int, int]]:
+    """Pairs the ensemble disagrees on most (Christiano et al. 2017).
+
+    Draws ``oversample * num_pairs`` uniform candidates (fewer if the pool is smaller) and
+    keeps the ``num_pairs`` with the highest variance across members of ``P(left better)``.
+
+    Example:
+        >>> class Split:  # member 0 says left, member 1 says right, on pairs with clip 0
+        ...     def member_preference_probs(self, pairs):
+        ...         p = np.array([0.9 if clips[0] in (p.left, p.right) else 0.5 for p in pairs])
+        ...         return np.stack([p, 1 - p])
+        >>> clips = [Clip("hfrl/CartPole-v0", np.zeros((3, 4)), np.zeros(2, np.int64),
+        ...               np.ones(2), states=np.zeros((3, 4))) for _ in range(4)]
+        >>> all(0 in pair for pair in disagreement_pairs(clips, 3, Split(),
+        ...                                               np.random.default_rng(0)))
+        True
+    """
+    candidates, probs = _candidates(clips, num_pairs, model, rng, oversample)
+    return _top(candidates, probs.var(axis=0), num_pairs)
+
+
+def entropy_pairs(
+    clips: Sequence[Clip],
+    num_pairs: int,
+    model: PreferenceModel,
+    rng: np.random.Generator,
+    oversample: int = 10,
+) -> list[tuple[int, int]]:
+    """Pairs whose ensemble-mean ``P(left better)`` is most uncertain (highest entropy).
+
+    Same candidates as :func:`disagreement_pairs`; the score is the binary entropy of the
+    members' mean probability.
+
+    Example:
+        >>> class Sure:  # certain about every pair except those with clip 1
+        ...     def member_preference_probs(self, pairs):
+        ...         return np.array([[0.5 if clips[1] in (p.left, p.right) else 0.99
+        ...                           for p in pairs]])
+        >>> clips = [Clip("hfrl/CartPole-v0", np.zeros((3, 4)), np.zeros(2, np.int64),
+        ...               np.ones(2), states=np.zeros((3, 4))) for _ in range(4)]
+        >>> all(1 in pair for pair in entropy_pairs(clips, 3, Sure(), np.random.default_rng(0)))
+        True
+    """
+    candidates, probs = _candidates(clips, num_pairs, model, rng, oversample)
+    mean = np.clip(probs.mean(axis=0), 1e-12, 1 - 1e-12)
+    entropy = -(mean * np.log(mean) + (1 - mean) * np.log1p(-mean))
+    return _top(candidates, entropy, num_pairs)
+
+
+def select_pairs(
+    method: str,
+    clips: Sequence[Clip],
+    num_pairs: int,
+    rng: np.random.Generator,
+    *,
+    model: PreferenceModel | None = None,
+    oversample: int = 10,
+) -> list[tuple[int, int]]:
+    """Pairs chosen by ``method`` (one of ``QUERY_METHODS``).
+
+    Args:
+        method: ``uniform``, ``disagreement`` or ``entropy``.
+        clips: the pool.
+        num_pairs: how many pairs.
+        rng: the random source.
+        model: the reward model, needed by ``disagreement`` and ``entropy``.
+        oversample: candidates per chosen pair for ``disagreement`` and ``entropy``.
+
+    Example:
+        >>> select_pairs("random", [], 1, np.random.default_rng(0))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        hfrl_gym.errors.ConfigError: unknown query method 'random'; choose one of uniform, ...
+    """
+    if method not in QUERY_METHODS:
+        raise ConfigError(
+            f"unknown query method {method!r}; choose one of {', '.join(QUERY_METHODS)}"
+        )
+    if method == "uniform":
+        return uniform_pairs(clips, num_pairs, rng)
+    if model is None:
+        raise ConfigError(f"query method {method!r} needs a reward model (model=...)")
+    selectors: dict[str, Callable[..., list[tuple[int, int]]]] = {
+        "disagreement": disagreement_pairs,
+        "entropy": entropy_pairs,
+    }
+    return selectors[method](clips, num_pairs, model, rng, oversample=oversample)
