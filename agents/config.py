@@ -85,6 +85,20 @@ class TrainConfig:
     )
     annotator: str = field(default="", metadata={"help": "name of the person (--teacher human)"})
     video: bool = field(default=True, metadata={"help": "film the trained agent at the end"})
+    kl_coef: float = field(
+        default=0.0,
+        metadata={
+            "help": "KL penalty beta: PPO's reward becomes r - beta * (log pi - log pi_ref), "
+            "pi_ref the --reference policy or else PPO's initial one (0: no penalty)"
+        },
+    )
+    reference: str = field(
+        default="",
+        metadata={
+            "help": "a PPO policy .zip for this env (e.g. `hfrl lesson 8`'s bc_policy.zip) "
+            "that PPO starts from and --kl-coef keeps it close to"
+        },
+    )
 
     def validate(self) -> TrainConfig:
         """Check every field; raise ``ConfigError`` that says what to change."""
@@ -123,6 +137,12 @@ class TrainConfig:
             )
         if not 0.0 < self.label_decay <= 1.0:
             raise ConfigError(f"--label-decay must be in (0, 1], got {self.label_decay}")
+        if not 0.0 <= self.kl_coef < float("inf"):
+            raise ConfigError(f"--kl-coef must be finite and >= 0, got {self.kl_coef}")
+        if self.reference and not Path(self.reference).is_file():
+            raise ConfigError(
+                f"--reference {self.reference} is not a file; pass a policy.zip of this env"
+            )
         return self
 
     def to_json(self) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 from agents.callbacks import ClipHarvester, Progress
 from agents.config import TrainConfig, ensure_writable
 from agents.evaluate import Evaluation, evaluate_policy_returns
+from agents.kl_penalty import kl_penalty_for_run
 from agents.ppo import make_ppo, make_training_venv, ppo_settings
 from agents.rewards import ConstantReward
 from agents.run_folder import RunFolder
@@ -74,10 +75,19 @@ class TrainingSession:
             seed=config.seed,
             device=self.device,
             tensorboard_log=str(self.run.tensorboard_dir),
+            total_env_steps=config.steps
+            - (config.initial_steps if config.reward == "learned" else 0),
         )
         if resume and self.run.policy_path.exists():
             self.ppo.set_parameters(str(self.run.policy_path), device=self.device)
             self.ppo.num_timesteps = state.get("ppo_steps", 0)
+        self.kl_penalty = kl_penalty_for_run(
+            self.ppo,
+            kl_coef=config.kl_coef,
+            reference=config.reference or None,
+            run_root=self.run.root,
+            resume=resume,
+        )
         self.harvester = ClipHarvester()
         self.harvester.step_offset = self.env_steps - self.ppo.num_timesteps
         self.progress = Progress(config.steps, initial=self.env_steps, enabled=show_progress)
@@ -212,7 +222,8 @@ class TrainingSession:
         self.harvester.step_offset = self.env_steps - self.ppo.num_timesteps
         self.ppo.learn(
             num_env_steps,
-            callback=[self.harvester, self.progress],
+            callback=[self.harvester, self.progress]
+            + ([self.kl_penalty] if self.kl_penalty is not None else []),
             reset_num_timesteps=False,
             tb_log_name="ppo",
         )

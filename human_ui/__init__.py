@@ -1,1 +1,17 @@
-"""human_ui."""
+"""human_ui: the desktop windows (pygame) on top of the label store.
+
+Modules:
+    app: ``run_label``, ``label_queries`` (``hfrl train --teacher human``), ``open_window``.
+    cli: ``hfrl label`` and ``hfrl play`` argument parsing.
+    compare: the comparison window; compare_layout: its geometry.
+    compare_state: the comparison state machine (no surfaces); commands: keys and commands.
+    playback: looping playback position, speeds.
+    prefetch: background rendering of upcoming pairs.
+    teaching: the reward model's view of a pair (teaching overlay).
+    play: the play window; play_state: keyboard play and recording (no surfaces).
+    annotator: the annotator's name.
+    script: scripted input (``--script FILE``).
+    widgets: colours, fonts, text, buttons, scrubber.
+
+See docs/UI.md.
+"""

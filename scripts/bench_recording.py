@@ -19,16 +19,16 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import gymnasium as gym  # noqa: E402
-import numpy as np  # noqa: E402
+import gymnasium as gym
+import numpy as np
+from _bench import best_seconds, header, table
 
-import hfrl_gym  # noqa: E402, F401  (registers the suite)
-from hfrl_gym.envs import make_env  # noqa: E402
-from hfrl_gym.recording import record_random_clips  # noqa: E402
-from hfrl_gym.render import ClipRenderer  # noqa: E402
-from hfrl_gym.store import LabelStore  # noqa: E402
-from hfrl_gym.wrappers import RecordClips  # noqa: E402
-from _bench import best_seconds, header, table  # noqa: E402
+import hfrl_gym  # noqa: F401  (registers the suite)
+from hfrl_gym.envs import make_env
+from hfrl_gym.recording import record_random_clips
+from hfrl_gym.render import ClipRenderer
+from hfrl_gym.store import LabelStore
+from hfrl_gym.wrappers import RecordClips
 
 
 def step_costs_us(envs: dict[str, gym.Env], num_steps: int, repeat: int = 7) -> dict[str, float]:
@@ -78,9 +78,7 @@ def main() -> None:
         },
     ]
 
-    clips = record_random_clips(
-        "hfrl/CartPole-v0", num_clips=args.clips, clip_num_steps=50, seed=0
-    )
+    clips = record_random_clips("hfrl/CartPole-v0", num_clips=args.clips, clip_num_steps=50, seed=0)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite"
         with LabelStore(path) as store:

@@ -1,0 +1,239 @@
+"""Playing a suite env with the keyboard, recorded as clips (demonstrations). No surfaces.
+
+Keys map to actions per env (:data:`KEY_MAPPINGS`). Held keys are tracked from ``KEYDOWN`` /
+``KEYUP`` events (not from ``pygame.key.get_pressed``), so scripted input plays the same as a
+person. Every clip the episode completes is stored (committed) in the label store as it
+finishes, with ``policy="human"``, ready to be compared with the agent's clips.
+
+Classes:
+    KeyMapping: how one env is played (keys, actions, frame rate).
+    PlaySession: one person playing one env: held keys, steps, score, recorded clips.
+
+Functions:
+    key_mapping: the mapping of a suite env, or ``ConfigError`` saying it is not playable.
+
+Attributes:
+    KEY_MAPPINGS: ``env_id -> KeyMapping`` for the playable envs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pygame
+
+from hfrl_gym.envs import get_goal, get_spec, make_env
+from hfrl_gym.errors import ConfigError
+from hfrl_gym.store import LabelStore
+from hfrl_gym.wrappers import RecordClips
+
+Held = frozenset[int]
+
+
+@dataclass(frozen=True)
+class KeyMapping:
+    """How a person plays one env.
+
+    Attributes:
+        fps: env steps per second (slow enough to be playable).
+        keys: ``(key, what it does)`` rows for the window and the docs.
+        action: ``(held keys, step index) -> action`` for ``env.step``.
+
+    Example:
+        >>> mapping = KEY_MAPPINGS["hfrl/CartPole-v0"]
+        >>> mapping.action(frozenset({pygame.K_LEFT}), 0), mapping.action(frozenset(), 3)
+        (0, 1)
+    """
+
+    fps: int
+    keys: tuple[tuple[str, str], ...]
+    action: Callable[[Held, int], Any]
+
+
+def _axis(held: Held, negative: int, positive: int) -> float:
+    return float(positive in held) - float(negative in held)
+
+
+def _cartpole(held: Held, step: int) -> int:
+    push = _axis(held, pygame.K_LEFT, pygame.K_RIGHT)
+    return step % 2 if push == 0 else int(push > 0)  # no key: alternate, no net push
+
+
+def _acrobot(held: Held, step: int) -> int:
+    return 1 + round(_axis(held, pygame.K_LEFT, pygame.K_RIGHT))  # 0: -1, 1: 0, 2: +1 torque
+
+
+def _continuous(scale: float, negative: int, positive: int) -> Callable[[Held, int], Any]:
+    def action(held: Held, step: int) -> np.ndarray:
+        return np.array([scale * _axis(held, negative, positive)], dtype=np.float32)
+
+    return action
+
+
+def _reacher(held: Held, step: int) -> np.ndarray:
+    shoulder = _axis(held, pygame.K_RIGHT, pygame.K_LEFT)
+    elbow = _axis(held, pygame.K_DOWN, pygame.K_UP)
+    return np.array([shoulder, elbow], dtype=np.float32)
+
+
+KEY_MAPPINGS: dict[str, KeyMapping] = {
+    "hfrl/CartPole-v0": KeyMapping(
+        25,
+        (("← / →", "push the cart left / right (no key: alternate, no net push)"),),
+        _cartpole,
+    ),
+    "hfrl/Acrobot-v0": KeyMapping(
+        15, (("← / →", "torque -1 / +1 on the joint (no key: none)"),), _acrobot
+    ),
+    "hfrl/MountainCarContinuous-v0": KeyMapping(
+        30,
+        (("← / →", "full throttle left / right (no key: coast)"),),
+        _continuous(1.0, pygame.K_LEFT, pygame.K_RIGHT),
+    ),
+    "hfrl/Pendulum-v0": KeyMapping(
+        20,
+        (("← / →", "torque +2 (anticlockwise) / -2 (clockwise); no key: none"),),
+        _continuous(2.0, pygame.K_RIGHT, pygame.K_LEFT),
+    ),
+    "hfrl/InvertedPendulum-v0": KeyMapping(
+        25,
+        (("← / →", "push the cart left / right with force 2 (no key: none)"),),
+        _continuous(2.0, pygame.K_LEFT, pygame.K_RIGHT),
+    ),
+    "hfrl/Reacher-v0": KeyMapping(
+        20,
+        (
+            ("← / →", "shoulder torque +1 (anticlockwise) / -1"),
+            ("↑ / ↓", "elbow torque +1 (anticlockwise) / -1"),
+        ),
+        _reacher,
+    ),
+}
+
+
+def key_mapping(env_id: str) -> KeyMapping:
+    """The key mapping of a suite env.
+
+    Raises:
+        UnknownEnvError: ``env_id`` is not in the suite.
+        ConfigError: the env is not playable with a keyboard (too many continuous actions).
+    """
+    spec = get_spec(env_id)
+    if env_id not in KEY_MAPPINGS:
+        raise ConfigError(
+            f"{env_id} is not playable with a keyboard: its {spec.action} action needs a "
+            f"continuous controller for several joints at once. Playable envs: "
+            f"{', '.join(KEY_MAPPINGS)}"
+        )
+    return KEY_MAPPINGS[env_id]
+
+
+class PlaySession:
+    """A person playing a suite env; completed clips go into the store at once.
+
+    Args:
+        env_id: a playable suite id (see :data:`KEY_MAPPINGS`).
+        store: where the clips go (``None``: not recorded).
+        clip_num_steps: steps per recorded clip.
+        seed: the first episode's reset seed (then ``seed + 1``, ...).
+        goal: the goal the score is counted by (``"task"``: the env's reward).
+        render_size: ``(width, height)`` for MuJoCo frames; classic envs use their own.
+
+    Example:
+        >>> session = PlaySession("hfrl/CartPole-v0", store=None, clip_num_steps=5)
+        >>> session.handle_event(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT))
+        >>> for _ in range(10):
+        ...     session.update()
+        >>> session.step_index, session.clips_recorded
+        (10, 2)
+        >>> session.close()
+    """
+
+    def __init__(
+        self,
+        env_id: str,
+        *,
+        store: LabelStore | None,
+        clip_num_steps: int = 50,
+        seed: int = 0,
+        goal: str = "task",
+        render_size: tuple[int, int] | None = None,
+    ) -> None:
+        self.mapping = key_mapping(env_id)
+        self.spec = get_spec(env_id)
+        self.goal = get_goal(env_id, goal)
+        width, height = render_size if render_size and self.spec.mujoco else (None, None)
+        env = make_env(env_id, render_mode="rgb_array", width=width, height=height)
+        self.env = RecordClips(env, clip_num_steps, policy_name="human")
+        self.store = store
+        self.seed = seed
+        self.held: set[int] = set()
+        self.paused = False
+        self.show_help = False
+        self.quit_requested = False
+        self.episodes_finished = 0
+        self.clips_recorded = 0
+        self.episode = -1
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new episode (its seed is ``seed + episode``)."""
+        self.episode += 1
+        self.observation, _ = self.env.reset(seed=self.seed + self.episode)
+        self.step_index = 0
+        self.score = 0.0  # under the goal
+        self.true_return = 0.0  # the env's task reward
+        self.over = False
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        """Track held keys and act on the window's own keys."""
+        if event.type == pygame.QUIT:
+            self.quit_requested = True
+        elif event.type == pygame.KEYUP:
+            self.held.discard(event.key)
+        elif event.type == pygame.KEYDOWN:
+            self.held.add(event.key)
+            char = str(getattr(event, "unicode", "") or "").lower()
+            if event.key in (pygame.K_ESCAPE, pygame.K_q):
+                if self.show_help:
+                    self.show_help = False
+                else:
+                    self.quit_requested = True
+            elif event.key == pygame.K_p:
+                self.paused = not self.paused
+            elif event.key in (pygame.K_h, pygame.K_QUESTION) or char == "?":
+                self.show_help = not self.show_help
+            elif event.key in (pygame.K_RETURN, pygame.K_KP_ENTER) and self.over:
+                self.reset()
+
+    def update(self) -> None:
+        """One env step with the held keys' action (nothing while paused or over)."""
+        if self.paused or self.over:
+            return
+        action = self.mapping.action(frozenset(self.held), self.step_index)
+        previous = self.observation
+        self.observation, reward, terminated, truncated, _ = self.env.step(action)
+        self.step_index += 1
+        self.true_return += float(reward)
+        goal_reward = self.goal.rewards(
+            np.stack([previous, self.observation]), np.asarray([action]), np.array([reward])
+        )
+        self.score += float(goal_reward[0])
+        clips = self.env.pop_clips()
+        if clips and self.store is not None:
+            self.store.add_clips(clips)  # committed now: quitting loses no finished clip
+        self.clips_recorded += len(clips)
+        if terminated or truncated:
+            self.over = True
+            self.episodes_finished += 1
+
+    def frame(self) -> np.ndarray:
+        """The current picture, ``(H, W, 3)`` uint8."""
+        return np.asarray(self.env.render(), dtype=np.uint8)
+
+    def close(self) -> None:
+        """Close the env (the store stays open: it belongs to the caller)."""
+        self.env.close()

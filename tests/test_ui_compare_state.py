@@ -1,0 +1,272 @@
+"""The comparison state machine, driven by pygame key events (no window, no surfaces)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pygame
+import pytest
+
+from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.store import LabelStore
+from human_ui.commands import Command, Mode, command_for_key
+from human_ui.compare_state import CompareState
+from tests.ui_helpers import key, make_query_store
+
+
+class FakeClock:
+    """Monotonic seconds that only move when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[LabelStore]:
+    make_query_store(tmp_path / "labels.sqlite", 5)
+    with LabelStore(tmp_path / "labels.sqlite", create=False) as opened:
+        yield opened
+
+
+def _state(store: LabelStore, clock: FakeClock | None = None, **kwargs: object) -> CompareState:
+    state = CompareState(store, "ana", clock=clock or FakeClock(), **kwargs)
+    state.update(0.0, frames_ready=True)
+    return state
+
+
+def _press(state: CompareState, *names: str) -> None:
+    for name in names:
+        state.handle_event(key(name))
+        state.update(0.0, frames_ready=True)
+
+
+def test_answer_keys_commit_each_answer_with_its_choice_and_time(store: LabelStore) -> None:
+    clock = FakeClock()
+    state = _state(store, clock)
+    shown = []
+    for name, seconds in (("left", 2.0), ("right", 1.0), ("down", 0.5), ("=", 3.0)):
+        shown.append(state.current)
+        clock.now += seconds
+        _press(state, name)
+    shown.append(state.current)
+    _press(state, "space")
+    records = store.answers(annotator="ana")
+    assert [r.query_id for r in records] == shown == [1, 2, 3, 4, 5]
+    assert [r.choice for r in records] == [
+        Choice.LEFT,
+        Choice.RIGHT,
+        Choice.EQUAL,
+        Choice.EQUAL,
+        Choice.SKIP,
+    ]
+    assert [r.seconds for r in records[:4]] == [2.0, 1.0, 0.5, 3.0]
+    assert state.done
+    assert state.current is None
+    assert (state.progress.answered, state.progress.pending, state.progress.total) == (5, 0, 5)
+
+
+def test_no_answer_before_the_clips_are_shown(store: LabelStore) -> None:
+    state = CompareState(store, "ana", clock=FakeClock())
+    state.handle_event(key("left"))
+    assert store.answers() == []
+    assert "wait" in state.message
+    state.update(0.0, frames_ready=True)
+    state.handle_event(key("left"))
+    assert len(store.answers()) == 1
+
+
+def test_backspace_undoes_and_shows_that_pair_again(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "left", "right")
+    assert state.current == 3
+    _press(state, "backspace")
+    assert [r.query_id for r in store.answers()] == [1]
+    assert state.current == 2
+    assert state.queue[0] == 3
+    _press(state, "down")  # answered again, differently
+    assert [(r.query_id, r.choice) for r in store.answers()] == [(1, "left"), (2, "equal")]
+    assert state.current == 3
+
+
+def test_undo_works_across_a_restart(store: LabelStore) -> None:
+    first = _state(store)
+    _press(first, "left", "right", "left")
+    second = _state(store)  # a new window on the same store
+    assert second.current == 4
+    _press(second, "backspace", "backspace")
+    assert [r.query_id for r in store.answers()] == [1]
+    assert second.current == 2
+    _press(second, "space")
+    assert second.current == 3
+
+
+def test_nothing_to_undo_is_said_and_harmless(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "backspace")
+    assert state.message == "nothing to undo"
+    assert state.current == 1
+
+
+def test_undo_stays_inside_the_round(store: LabelStore) -> None:
+    store.add_answer(1, Answer(Choice.LEFT, annotator="ana"))
+    state = _state(store, query_ids=[2, 3])
+    _press(state, "backspace")
+    assert len(store.answers()) == 1
+    assert state.message == "nothing to undo"
+
+
+def test_review_changes_an_answer_as_a_new_row_keeping_history(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "left", "right", "left")
+    _press(state, "r")
+    assert state.mode is Mode.REVIEW
+    assert state.current == 3
+    _press(state, "b")
+    assert state.current == 2
+    assert state.history[-1].choice is Choice.RIGHT
+    _press(state, "left")  # change query 2's answer
+    history = store.answers(query_id=2)
+    assert [r.choice for r in history] == [Choice.RIGHT, Choice.LEFT]
+    assert store.latest_answers()[2].choice is Choice.LEFT
+    assert state.current == 3  # moved on to the next answered pair
+    _press(state, "escape")
+    assert state.mode is Mode.LABEL
+    assert state.current == 4
+    assert len(store.answers()) == 4
+
+
+def test_undo_in_review_restores_the_previous_answer(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "left", "r", "right")
+    assert [r.choice for r in store.answers(query_id=1)] == [Choice.LEFT, Choice.RIGHT]
+    _press(state, "backspace")
+    assert [r.choice for r in store.answers(query_id=1)] == [Choice.LEFT]
+    assert state.mode is Mode.REVIEW
+    assert state.current == 1
+
+
+def test_review_with_nothing_answered_stays_in_labelling(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "r")
+    assert state.mode is Mode.LABEL
+    assert "nothing answered" in state.message
+    _press(state, "n")
+    assert state.current == 1
+    assert "press r" in state.message
+
+
+def test_new_queries_show_up_at_the_next_poll(tmp_path: Path) -> None:
+    path = tmp_path / "labels.sqlite"
+    make_query_store(path, 1)
+    clock = FakeClock()
+    with LabelStore(path) as store:
+        state = _state(store, clock, poll_s=1.0)
+        _press(state, "left")
+        assert state.done
+        uids = store.clip_uids()
+        store.add_queries([(uids[0], uids[1])])
+        clock.now += 0.5
+        state.update(0.5, frames_ready=True)
+        assert state.done
+        clock.now += 0.6
+        state.update(0.6, frames_ready=True)
+        assert state.current == 2
+        assert state.progress.total == 2
+
+
+def test_two_windows_share_the_queue_without_showing_one_query_twice(store: LabelStore) -> None:
+    ana = _state(store)
+    bob = CompareState(store, "bob", clock=FakeClock())
+    bob.update(0.0, frames_ready=True)
+    assert not {ana.current, *ana.queue} & {bob.current, *bob.queue}
+    _press(ana, "left")
+    bob.handle_event(key("right"))
+    assert {r.annotator for r in store.answers()} == {"ana", "bob"}
+    assert len(store.latest_answers()) == 2
+
+
+def test_each_mode_shows_queries_other_annotators_answered(store: LabelStore) -> None:
+    store.add_answer(1, Answer(Choice.LEFT, annotator="bob"))
+    shared = _state(store)
+    assert shared.current == 2
+    each = _state(store, share=False)
+    assert each.current == 1
+    assert each.progress.answered == 0
+    assert each.progress.total == 5
+
+
+def test_a_round_shows_only_its_queries_and_ends(store: LabelStore) -> None:
+    state = _state(store, query_ids=[4, 2])
+    assert state.current == 2
+    assert state.queue == [4]
+    _press(state, "left", "right")
+    assert state.done
+    assert state.progress.total == 2
+    assert sorted(store.latest_answers()) == [2, 4]
+
+
+def test_playback_keys(store: LabelStore) -> None:
+    state = _state(store, clip_fps=10.0)
+    playback = state.playback
+    assert playback.num_frames == 9  # 8-step clips
+    state.update(0.35, frames_ready=True)
+    assert playback.frame == 3
+    _press(state, "p")
+    state.update(1.0, frames_ready=True)
+    assert playback.paused
+    assert playback.frame == 3
+    _press(state, ".", ".", ",")
+    assert playback.frame == 4
+    _press(state, "+", "+", "+", "-")
+    assert playback.speed == 2.0
+    _press(state, "home")
+    assert playback.frame == 0
+    state.seek(1.0)
+    assert playback.frame == 8
+
+
+def test_playback_waits_for_the_frames(store: LabelStore) -> None:
+    state = CompareState(store, "ana", clock=FakeClock(), clip_fps=10.0)
+    state.update(0.5, frames_ready=False)
+    assert state.playback.frame == 0
+    assert not state.ready
+
+
+def test_help_escape_and_quit(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "?")
+    assert state.show_help
+    _press(state, "escape")
+    assert not state.show_help
+    assert not state.quit_requested
+    _press(state, "t")
+    assert state.show_teaching
+    _press(state, "q")
+    assert state.quit_requested
+
+
+def test_the_close_button_quits_even_in_review(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "left", "r")
+    state.handle_event(pygame.event.Event(pygame.QUIT))
+    assert state.quit_requested
+
+
+def test_commands_by_character_before_key() -> None:
+    shifted_equals = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_EQUALS, unicode="+")
+    assert command_for_key(shifted_equals) is Command.FASTER
+    assert command_for_key(key("=")) is Command.EQUAL
+    assert command_for_key(key("backspace")) is Command.UNDO
+    assert command_for_key(key("x")) is None
+
+
+def test_upcoming_lists_the_shown_pair_then_the_queue(store: LabelStore) -> None:
+    state = _state(store, lookahead=2)
+    assert state.upcoming() == [1, 2, 3]
+    _press(state, "left", "r")
+    assert state.upcoming()[0] == 1
+    assert 2 in state.upcoming()

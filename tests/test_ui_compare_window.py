@@ -1,0 +1,193 @@
+"""The comparison window under the dummy video driver: layout, clicks, drawing, the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from hfrl_gym.answers import Choice
+from hfrl_gym.store import LabelStore
+from human_ui.app import open_window
+from human_ui.commands import Command
+from human_ui.compare import CompareWindow
+from human_ui.compare_layout import compare_layout
+from human_ui.compare_state import CompareState
+from human_ui.prefetch import PairPrefetcher, PreparedPair
+from human_ui.script import ScriptPlayer, parse_script
+from human_ui.teaching import TeachingInfo
+from human_ui.widgets import Theme
+from tests.ui_helpers import make_query_store
+
+SIZE = (1280, 800)
+
+
+@pytest.fixture
+def window(tmp_path: Path) -> Iterator[CompareWindow]:
+    make_query_store(tmp_path / "labels.sqlite", 3)
+    open_window(SIZE, "test")
+    store = LabelStore(tmp_path / "labels.sqlite", create=False)
+    prefetcher = PairPrefetcher(store.pair)
+    state = CompareState(store, "ana", lookahead=2)
+    yield CompareWindow(state, prefetcher, describe_goal=lambda env_id: env_id)
+    prefetcher.close()
+    store.close()
+    pygame.display.quit()
+
+
+def _until_ready(window: CompareWindow, max_frames: int = 600) -> None:
+    for _ in range(max_frames):
+        window.update(1 / 60)
+        window.draw()
+        if window.state.ready:
+            return
+        window.prefetcher.wait(window.state.current, timeout_s=0.05)
+    raise AssertionError("the pair never became ready")
+
+
+def _click(window: CompareWindow, pos: tuple[int, int]) -> None:
+    for kind in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
+        window.handle_event(pygame.event.Event(kind, pos=pos, button=1))
+
+
+@pytest.mark.parametrize("size", [(640, 480), (1280, 800), (1920, 1080)])
+def test_layout_fits_the_window_without_overlaps(size: tuple[int, int]) -> None:
+    pygame.font.init()
+    layout = compare_layout(size, teaching=True)
+    window = pygame.Rect((0, 0), size)
+    rects = [b.rect for b in layout.buttons] + [layout.left_card, layout.right_card]
+    rects += [layout.scrubber.rect, layout.header, layout.status, layout.counter]
+    for rect in rects:
+        assert window.contains(rect), rect
+    for i, a in enumerate(rects):
+        for b in rects[i + 1 :]:
+            assert not a.colliderect(b), (a, b)
+    assert layout.left_box.size == layout.right_box.size
+    assert layout.left_card.contains(layout.left_box)
+    assert layout.left_card.contains(layout.left_teach)
+    assert layout.left_teach.height > 0
+    assert compare_layout(size, teaching=False).left_box.height > layout.left_box.height
+
+
+def test_fonts_grow_with_the_window() -> None:
+    pygame.font.init()
+    small = compare_layout((640, 480), teaching=False).fonts.body.get_height()
+    large = compare_layout((1920, 1080), teaching=False).fonts.body.get_height()
+    assert large > small
+
+
+def test_both_clips_are_drawn_and_differ(window: CompareWindow) -> None:
+    _until_ready(window)
+    layout = window.layout
+    pixels = pygame.surfarray.array3d(window.surface)
+    crops = []
+    for box in (layout.left_box, layout.right_box):
+        crop = pixels[box.left : box.right, box.top : box.bottom].astype(np.int64)
+        assert crop.std() > 10  # a picture, not a flat fill
+        assert (np.abs(crop - np.array(Theme.PANEL)).sum(axis=2) > 30).mean() > 0.3
+        crops.append(crop)
+    assert np.abs(crops[0] - crops[1]).mean() > 0.5
+
+
+def test_rendering_is_announced_and_answers_wait(window: CompareWindow) -> None:
+    window.prefetcher.close()  # a closed prefetcher renders nothing
+    window.update(1 / 60)
+    window.draw()
+    window.state.apply(Command.LEFT)
+    assert window.state.store.answers() == []
+    assert not window.state.ready
+
+
+def test_buttons_answer_and_undo_by_click(window: CompareWindow) -> None:
+    _until_ready(window)
+    _click(window, window.button_centre("right"))
+    _until_ready(window)
+    _click(window, window.button_centre("equal"))
+    store = window.state.store
+    assert [(r.query_id, r.choice) for r in store.answers()] == [
+        (1, Choice.RIGHT),
+        (2, Choice.EQUAL),
+    ]
+    _click(window, window.button_centre("undo"))
+    assert [r.query_id for r in store.answers()] == [1]
+    assert window.state.current == 2
+
+
+def test_scrubber_click_and_drag_seek(window: CompareWindow) -> None:
+    _until_ready(window)
+    scrubber = window.layout.scrubber
+    window.handle_event(
+        pygame.event.Event(
+            pygame.MOUSEBUTTONDOWN, pos=(scrubber.track.right - 1, scrubber.rect.centery), button=1
+        )
+    )
+    assert window.state.playback.frame == window.state.playback.num_frames - 1
+    window.handle_event(
+        pygame.event.Event(
+            pygame.MOUSEMOTION, pos=(scrubber.track.left, 0), rel=(0, 0), buttons=(1, 0, 0)
+        )
+    )
+    assert window.state.playback.frame == 0
+    window.handle_event(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(0, 0), button=1))
+    window.handle_event(
+        pygame.event.Event(
+            pygame.MOUSEMOTION, pos=(scrubber.track.right, 0), rel=(0, 0), buttons=(0, 0, 0)
+        )
+    )
+    assert window.state.playback.frame == 0
+
+
+def test_resizing_lays_the_window_out_again(window: CompareWindow) -> None:
+    _until_ready(window)
+    pygame.display.set_mode((900, 600), pygame.RESIZABLE)
+    window.handle_event(pygame.event.Event(pygame.VIDEORESIZE, size=(900, 600), w=900, h=600))
+    window.update(1 / 60)
+    window.draw()
+    assert window.layout.size == (900, 600)
+    assert window.layout.right_card.right <= 900
+
+
+def test_teaching_overlay_draws_both_reward_curves(window: CompareWindow) -> None:
+    _until_ready(window)
+    prepared = window.current_prepared()
+    assert prepared is not None
+    prepared.teaching = TeachingInfo(
+        np.linspace(-1, 1, 8), np.linspace(1, -1, 8), 0.7, np.array([0.6, 0.8])
+    )
+    window.state.apply(Command.TEACHING)
+    window.update(1 / 60)
+    window.draw()
+    pixels = pygame.surfarray.array3d(window.surface)
+    for rect, colour in (
+        (window.layout.left_teach, Theme.LEFT),
+        (window.layout.right_teach, Theme.RIGHT),
+    ):
+        strip = pixels[rect.left : rect.right, rect.top : rect.bottom]
+        assert (np.abs(strip - np.array(colour)).sum(axis=2) < 10).sum() > 50
+
+
+def test_run_stops_at_the_frame_limit_and_when_done(window: CompareWindow) -> None:
+    window.max_frames = 5
+    window.run()
+    assert window.frames_drawn == 5
+    window.max_frames = None
+    window.exit_when_done = True
+    window.script = ScriptPlayer(parse_script(['{"until": "ready"}', '{"key": "left"}'] * 3))
+    window.script.is_ready = lambda: window.state.ready
+    window.run()
+    assert window.state.done
+    assert len(window.state.store.answers()) == 3
+    assert set(window.first_frame_at) == {1, 2, 3}
+
+
+def test_prepared_pair_errors_are_shown_not_raised(window: CompareWindow) -> None:
+    window.update(1 / 60)
+    current = window.state.current
+    failed = PreparedPair(current, [], [], error="no GL backend")
+    window.prefetcher.get = lambda query_id: failed  # type: ignore[method-assign]
+    window.update(1 / 60)
+    window.draw()
+    assert not window.state.ready
