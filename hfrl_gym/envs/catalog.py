@@ -18,7 +18,7 @@ def describe_suite() -> str:
 
     Example:
         >>> print(describe_suite().splitlines()[1])  # doctest: +NORMALIZE_WHITESPACE
-        hfrl/CartPole-v0 500 Box(4,) float32, |x| <= 2.4, |theta| <= pi Discrete(2) task, left
+        hfrl/CartPole-v0 500 Box(4,) float32, |x| <= 2.4, |theta| <= pi/2 Discrete(2) task, left
     """
     header = ("id", "horizon", "observation", "action", "goals")
     rows = [header]

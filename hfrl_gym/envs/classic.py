@@ -9,8 +9,8 @@ adds ``get_state()`` / ``set_state(state)`` (flat float64 snapshots, see
 (Gymnasium's ``close()`` quits pygame for the whole process).
 
 Classes:
-    FixedCartPoleEnv: CartPole that keeps simulating (walled track, wrapped angle); reward 1
-        only while balanced on the track.
+    FixedCartPoleEnv: CartPole that keeps simulating (walled track, a fallen pole rests on
+        it); reward 1 only while balanced on the track.
     FixedPendulumEnv: Pendulum with snapshots (it never terminated).
     FixedMountainCarContinuousEnv: MountainCarContinuous with a per-step bonus at the flag.
     FixedAcrobotEnv: Acrobot that keeps simulating; reward -1 below the line, 0 above.
@@ -54,13 +54,14 @@ class _KeepPygameOnClose:
 class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
     """CartPole that never terminates: reward 1 while |theta| < 12 deg and |x| < 2.4, else 0.
 
-    The pole keeps falling after the balance is lost and may swing round (its angle is
-    wrapped to [-pi, pi), so a pole swung back up counts as upright again); the cart is
-    stopped by walls at the ends of the track (|x| <= 2.4, the edges of the picture), where
-    its velocity drops to 0. Both keep observations bounded: with an unbounded track, a cart
-    pushed one way for 500 steps reaches |x| of hundreds, which swamps PPO's networks (PPO
-    on the true reward then fails to learn; see docs/ENVS.md). Snapshot: ``[x, x_dot, theta,
-    theta_dot]`` (rendering reads ``x`` and ``theta`` only).
+    After the balance is lost the simulation goes on: a pole that falls to 90 degrees comes
+    to rest on the track (|theta| is held at pi/2, theta_dot at 0), and walls at the ends of
+    the track (|x| <= 2.4, the edges of the picture) stop the cart (its velocity drops to 0).
+    Both keep observations bounded: with an unbounded track, a cart pushed one way for 500
+    steps reaches |x| of hundreds, which swamps PPO's networks (PPO on the true reward then
+    fails to learn); a pole free to swing round lets a policy collect reward by spinning it
+    through the upright position, which PPO on a learned reward found (docs/ENVS.md).
+    Snapshot: ``[x, x_dot, theta, theta_dot]`` (rendering reads ``x`` and ``theta`` only).
 
     Example:
         >>> env = FixedCartPoleEnv()
@@ -74,7 +75,7 @@ class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
 
     def __init__(self, render_mode: str | None = None) -> None:
         super().__init__(render_mode=render_mode)
-        high = np.array([self.x_threshold, np.inf, np.pi, np.inf], dtype=np.float32)
+        high = np.array([self.x_threshold, np.inf, np.pi / 2, np.inf], dtype=np.float32)
         self.observation_space = spaces.Box(-high, high, dtype=np.float32)
 
     def step(self, action: int) -> Step:
@@ -82,7 +83,8 @@ class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
         _, _, _, truncated, info = super().step(action)
         self.steps_beyond_terminated = None  # no "step after terminated" bookkeeping
         x, x_dot, theta, theta_dot = (float(v) for v in self.state)
-        theta = (theta + np.pi) % (2 * np.pi) - np.pi
+        if abs(theta) >= np.pi / 2:  # the pole lies on the track
+            theta, theta_dot = float(np.sign(theta)) * np.pi / 2, 0.0
         if abs(x) >= self.x_threshold:  # the wall at the end of the track
             x, x_dot = float(np.sign(x)) * self.x_threshold, 0.0
         self.state = np.array([x, x_dot, theta, theta_dot], dtype=np.float64)

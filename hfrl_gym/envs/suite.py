@@ -77,13 +77,13 @@ _SPECS = (
         horizon=500,
         description="push a cart left or right to keep its pole upright",
         termination=(
-            "keeps simulating after the pole falls (angle wrapped to [-pi, pi)); walls stop the "
-            "cart at the track ends |x| = 2.4; reward 1 only while |theta| < 12 deg and "
-            "|x| < 2.4, else 0"
+            "keeps simulating after the pole falls (a fallen pole rests on the track at 90 "
+            "deg); walls stop the cart at the track ends |x| = 2.4; reward 1 only while "
+            "|theta| < 12 deg and |x| < 2.4, else 0"
         ),
         mujoco=False,
         entry_point=f"{_CLASSIC}:FixedCartPoleEnv",
-        observation="Box(4,) float32, |x| <= 2.4, |theta| <= pi",
+        observation="Box(4,) float32, |x| <= 2.4, |theta| <= pi/2",
         action="Discrete(2)",
         state_dim=4,
     ),
