@@ -25,7 +25,7 @@ from hfrl_gym.answers import Answer
 from hfrl_gym.clips import Clip
 from hfrl_gym.envs import get_goal, get_spec
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.queries import select_pairs
+from hfrl_gym.queries import diverse_subset, select_pairs
 from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.reward_model.net import resolve_device
 from hfrl_gym.store import LabelStore, Query
@@ -157,6 +157,10 @@ class TrainingSession:
                 f"round {round_index} has {len(clips)} clip(s) to compare; raise --steps or "
                 "lower --clip-steps so each round records clips"
             )
+        # Candidates: a spread-out subset of the clips, so near-identical clips (a fallen
+        # CartPole pole, say) are not compared with each other; then the chosen method.
+        keep = diverse_subset(clips, 4 * num_labels + 8, self.rng)
+        clips = [clips[i] for i in keep]
         fitted = self.reward_model is not None and self.reward_model_fitted
         index_pairs = select_pairs(
             self.config.query if fitted else "uniform",

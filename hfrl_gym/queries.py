@@ -14,6 +14,8 @@ Functions:
     entropy_pairs: of the candidates, those whose mean ``P(left)`` is closest to 0.5
         (highest binary entropy).
     select_pairs: dispatch by method name (``QUERY_METHODS``).
+    diverse_subset: a spread-out subset of clips (farthest-point sampling on what the clips
+        show), so that near-identical clips are not compared with each other.
 """
 
 from __future__ import annotations
@@ -41,6 +43,51 @@ class PreferenceModel(Protocol):
     def member_preference_probs(self, pairs: Sequence[ClipPair]) -> np.ndarray:
         """``(M, K)`` probability, per member, that each pair's left clip is better."""
         ...
+
+
+def clip_descriptors(clips: Sequence[Clip]) -> np.ndarray:
+    """``(K, 4 * obs_dim)`` summary of what each clip shows, standardised over the clips.
+
+    First and last observation, mean and standard deviation over the clip: observations
+    only, never rewards, so choosing clips by it reveals nothing of the goal.
+    """
+    rows = []
+    for clip in clips:
+        obs = clip.observations.reshape(clip.observations.shape[0], -1).astype(np.float64)
+        rows.append(np.concatenate([obs[0], obs[-1], obs.mean(axis=0), obs.std(axis=0)]))
+    features = np.stack(rows)
+    spread = features.std(axis=0)
+    return (features - features.mean(axis=0)) / np.where(spread > 1e-8, spread, 1.0)
+
+
+def diverse_subset(clips: Sequence[Clip], size: int, rng: np.random.Generator) -> list[int]:
+    """Indices of ``size`` clips spread over what the clips show (farthest-point sampling).
+
+    In a fixed-horizon env most clips of a poor policy show the same thing (CartPole's pole
+    lying on the track): uniform pairs then compare near-identical clips, and a person's
+    answer ("equal") teaches little. Starting from a random clip, each next clip is the one
+    farthest from those chosen (Euclidean distance between :func:`clip_descriptors`).
+
+    Example:
+        >>> from hfrl_gym.clips import Clip
+        >>> def still(value):
+        ...     obs = np.full((3, 1), value)
+        ...     return Clip("hfrl/CartPole-v0", obs, np.zeros(2, np.int64), np.zeros(2),
+        ...                 states=obs)
+        >>> clips = [still(0.0)] * 8 + [still(5.0), still(-5.0)]
+        >>> sorted(diverse_subset(clips, 3, np.random.default_rng(0)))[-2:]
+        [8, 9]
+    """
+    if size >= len(clips):
+        return list(range(len(clips)))
+    features = clip_descriptors(clips)
+    chosen = [int(rng.integers(len(clips)))]
+    distance = np.linalg.norm(features - features[chosen[0]], axis=1)
+    while len(chosen) < size:
+        nxt = int(np.argmax(distance))
+        chosen.append(nxt)
+        distance = np.minimum(distance, np.linalg.norm(features - features[nxt], axis=1))
+    return chosen
 
 
 def _groups(clips: Sequence[Clip]) -> list[np.ndarray]:

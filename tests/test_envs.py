@@ -142,9 +142,12 @@ def test_cartpole_keeps_simulating_and_pays_only_while_balanced() -> None:
     assert rewards[0] == 1.0
     assert rewards[-1] == 0.0
     assert abs(obs[2]) > 12 * np.pi / 180  # the pole kept falling, far out of bounds
-    assert obs[0] == pytest.approx(2.4)  # pushed right into the wall at the end of the track
-    assert obs[1] == 0.0  # the wall stopped the cart
     assert env.observation_space.contains(obs)
+    set_state(env, np.array([2.35, 3.0, 0.0, 0.0]))  # upright, about to hit the right wall
+    obs, reward, *_ = env.step(1)
+    assert obs[0] == pytest.approx(2.4)  # the wall at the end of the track
+    assert obs[1] == 0.0  # stopped the cart
+    assert reward == 0.0  # |x| < 2.4 is needed for reward
     set_state(env, np.array([-1.0, 0.0, 0.0, 0.0]))  # balanced left of centre
     assert env.step(0)[1] == 1.0
     set_state(env, np.array([2.5, 0.0, 0.0, 0.0]))  # upright but off the track
@@ -338,14 +341,20 @@ def test_describe_suite_lists_every_env_with_horizon_spaces_and_goals() -> None:
         assert line.endswith(", ".join(goals_for(env_id)))
 
 
-def test_cartpole_fallen_pole_rests_on_the_track() -> None:
+def test_cartpole_crash_is_absorbing() -> None:
     env = make_env("hfrl/CartPole-v0")
     env.reset(seed=0)
-    set_state(env, np.array([0.0, 0.0, 1.5, 3.0]))  # nearly flat and still falling
-    for _ in range(20):
+    set_state(env, np.array([0.0, 1.0, 1.5, 3.0]))  # nearly flat, still falling, moving
+    for _ in range(10):
         obs, reward, *_ = env.step(0)
-        assert abs(obs[2]) <= np.pi / 2
         assert reward == 0.0
     assert obs[2] == pytest.approx(np.pi / 2)
-    assert obs[3] == 0.0
+    crashed = obs.copy()
+    for action in [1, 0, 1, 1, 0] * 4:  # nothing moves any more, whatever the action
+        obs, reward, terminated, _, _ = env.step(action)
+        np.testing.assert_array_equal(obs, crashed)
+        assert reward == 0.0
+        assert not terminated
+    assert crashed[1] == 0.0
+    assert crashed[3] == 0.0
     assert env.observation_space.contains(obs)

@@ -9,8 +9,8 @@ adds ``get_state()`` / ``set_state(state)`` (flat float64 snapshots, see
 (Gymnasium's ``close()`` quits pygame for the whole process).
 
 Classes:
-    FixedCartPoleEnv: CartPole that keeps simulating (walled track, a fallen pole rests on
-        it); reward 1 only while balanced on the track.
+    FixedCartPoleEnv: CartPole on a walled track that keeps simulating until the pole
+        crashes, then stays still; reward 1 only while balanced on the track.
     FixedPendulumEnv: Pendulum with snapshots (it never terminated).
     FixedMountainCarContinuousEnv: MountainCarContinuous with a per-step bonus at the flag.
     FixedAcrobotEnv: Acrobot that keeps simulating; reward -1 below the line, 0 above.
@@ -54,21 +54,24 @@ class _KeepPygameOnClose:
 class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
     """CartPole that never terminates: reward 1 while |theta| < 12 deg and |x| < 2.4, else 0.
 
-    After the balance is lost the simulation goes on: a pole that falls to 90 degrees comes
-    to rest on the track (|theta| is held at pi/2, theta_dot at 0), and walls at the ends of
+    After the balance is lost the simulation goes on until the pole hits the track: a pole
+    that falls to 90 degrees crashes, and the cart-pole then stays where it is, still (an
+    absorbing state: reward 0 and the same observation to the horizon). Walls at the ends of
     the track (|x| <= 2.4, the edges of the picture) stop the cart (its velocity drops to 0).
     Both keep observations bounded: with an unbounded track, a cart pushed one way for 500
     steps reaches |x| of hundreds, which swamps PPO's networks (PPO on the true reward then
     fails to learn); a pole free to swing round lets a policy collect reward by spinning it
-    through the upright position, which PPO on a learned reward found (docs/ENVS.md).
+    through the upright position, which PPO on a learned reward found; a crashed cart that
+    kept rolling gave a learned reward countless look-alike states to be wrong about
+    (docs/ENVS.md).
     Snapshot: ``[x, x_dot, theta, theta_dot]`` (rendering reads ``x`` and ``theta`` only).
 
     Example:
         >>> env = FixedCartPoleEnv()
         >>> _ = env.reset(seed=0)
         >>> steps = [env.step(1) for _ in range(200)]
-        >>> steps[0][1], steps[-1][1], steps[-1][2], round(float(steps[-1][0][0]), 3)
-        (1.0, 0.0, False, 2.4)
+        >>> steps[0][1], steps[-1][1], steps[-1][2], round(float(steps[-1][0][2]), 4)
+        (1.0, 0.0, False, -1.5708)
     """
 
     state_dim = 4
@@ -80,11 +83,15 @@ class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
 
     def step(self, action: int) -> Step:
         """Advance 0.02 s; reward 1.0 while balanced on the track, else 0.0; never terminates."""
+        if self.state is not None and abs(float(self.state[2])) >= np.pi / 2:  # crashed
+            if not self.action_space.contains(action):
+                raise ValueError(f"{action!r} ({type(action)}) invalid")
+            return np.array(self.state, dtype=np.float32), 0.0, False, False, {}
         _, _, _, truncated, info = super().step(action)
         self.steps_beyond_terminated = None  # no "step after terminated" bookkeeping
         x, x_dot, theta, theta_dot = (float(v) for v in self.state)
-        if abs(theta) >= np.pi / 2:  # the pole lies on the track
-            theta, theta_dot = float(np.sign(theta)) * np.pi / 2, 0.0
+        if abs(theta) >= np.pi / 2:  # the pole lies on the track: the cart-pole has crashed
+            theta, theta_dot, x_dot = float(np.sign(theta)) * np.pi / 2, 0.0, 0.0
         if abs(x) >= self.x_threshold:  # the wall at the end of the track
             x, x_dot = float(np.sign(x)) * self.x_threshold, 0.0
         self.state = np.array([x, x_dot, theta, theta_dot], dtype=np.float64)

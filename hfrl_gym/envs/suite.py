@@ -77,9 +77,9 @@ _SPECS = (
         horizon=500,
         description="push a cart left or right to keep its pole upright",
         termination=(
-            "keeps simulating after the pole falls (a fallen pole rests on the track at 90 "
-            "deg); walls stop the cart at the track ends |x| = 2.4; reward 1 only while "
-            "|theta| < 12 deg and |x| < 2.4, else 0"
+            "keeps simulating until the pole falls to 90 deg and crashes, then stays still "
+            "(absorbing); walls stop the cart at the track ends |x| = 2.4; reward 1 only "
+            "while |theta| < 12 deg and |x| < 2.4, else 0"
         ),
         mujoco=False,
         entry_point=f"{_CLASSIC}:FixedCartPoleEnv",
