@@ -66,7 +66,7 @@ class TrainConfig:
     )
     rounds: int = field(default=6, metadata={"help": "label rounds (each followed by PPO)"})
     label_decay: float = field(
-        default=0.6,
+        default=0.8,
         metadata={"help": "labels of round k are proportional to label_decay**k (front-loads)"},
     )
     clip_steps: int = field(default=25, metadata={"help": "steps per clip"})

@@ -130,10 +130,18 @@ class TrainingSession:
     # -- the steps of a round --------------------------------------------------------------
 
     def collect_clips(self, num_env_steps: int) -> list[Clip]:
-        """Run the current policy (no learning) for about ``num_env_steps`` and keep its clips."""
+        """Run the current policy (no learning) for about ``num_env_steps``; return its clips.
+
+        The envs are reset every two clips, so the clips show the start of many episodes: a
+        poor policy's later clips in a fixed-horizon env all look alike (CartPole's crashed
+        pole), and comparing them teaches little. Resetting on a fixed schedule reveals
+        nothing of the reward.
+        """
         obs = self.venv.reset()
         num_vec_steps = max(1, num_env_steps // self.venv.num_envs)
-        for _ in range(num_vec_steps):
+        for step in range(num_vec_steps):
+            if step > 0 and step % (2 * self.config.clip_steps) == 0:
+                obs = self.venv.reset()
             actions, _ = self.ppo.predict(obs, deterministic=False)
             obs, _, _, infos = self.venv.step(actions)
             for info in infos:

@@ -83,10 +83,12 @@ def diverse_subset(clips: Sequence[Clip], size: int, rng: np.random.Generator) -
     features = clip_descriptors(clips)
     chosen = [int(rng.integers(len(clips)))]
     distance = np.linalg.norm(features - features[chosen[0]], axis=1)
+    distance[chosen[0]] = -1.0  # never chosen twice, even among identical clips
     while len(chosen) < size:
         nxt = int(np.argmax(distance))
         chosen.append(nxt)
         distance = np.minimum(distance, np.linalg.norm(features - features[nxt], axis=1))
+        distance[chosen] = -1.0
     return chosen
 
 

@@ -176,3 +176,21 @@ def test_reward_model_is_a_preference_model_for_selection() -> None:
     all_probs = model.member_preference_probs([ClipPair(clips[i], clips[j]) for i, j in candidates])
     # The chosen variances are the top five of the candidates'.
     assert np.sort(probs.var(axis=0)) == pytest.approx(np.sort(all_probs.var(axis=0))[-5:])
+
+
+def test_diverse_subset_spreads_out_and_never_repeats() -> None:
+    from hfrl_gym.queries import diverse_subset
+
+    rng = np.random.default_rng(0)
+
+    def still(value: float) -> Clip:
+        obs = np.full((4, 2), value)
+        return Clip("hfrl/CartPole-v0", obs, np.zeros(3, np.int64), np.zeros(3), states=obs)
+
+    clips = [still(0.0)] * 30 + [still(1.0)] * 30 + [still(9.0)]  # many look-alikes
+    chosen = diverse_subset(clips, 10, rng)
+    assert len(chosen) == len(set(chosen)) == 10
+    assert 60 in chosen  # the one clip unlike the others is always picked
+    values = {clips[i].observations[0, 0] for i in chosen}
+    assert values == {0.0, 1.0, 9.0}  # every kind is represented
+    assert diverse_subset(clips[:5], 10, rng) == [0, 1, 2, 3, 4]
