@@ -38,6 +38,7 @@ import torch
 from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.save_util import load_from_zip_file
 
@@ -84,7 +85,7 @@ def _actions_tensor(actions: torch.Tensor, action_space: spaces.Space) -> torch.
     return actions
 
 
-def _kl(current, reference) -> torch.Tensor:
+def _kl(current: Distribution, reference: Distribution) -> torch.Tensor:
     """``(N,)`` exact KL between two SB3 distributions of the same kind."""
     kl = torch.distributions.kl_divergence(current.distribution, reference.distribution)
     return kl.sum(dim=1) if kl.dim() > 1 else kl
@@ -122,6 +123,10 @@ class KLRecord:
         mean_kl: exact mean ``KL(pi || pi_ref)`` over the rollout's states, in nats.
         mean_log_ratio: mean sampled ``log pi(a|s) - log pi_ref(a|s)`` (its estimate).
         mean_penalty: mean reward subtracted per step (``kl_coef * mean_log_ratio``).
+
+    Example:
+        >>> KLRecord(num_timesteps=256, mean_kl=0.02, mean_log_ratio=0.021, mean_penalty=0.002)
+        KLRecord(num_timesteps=256, mean_kl=0.02, mean_log_ratio=0.021, mean_penalty=0.002)
     """
 
     num_timesteps: int
@@ -144,9 +149,10 @@ class KLPenalty(BaseCallback):
     Example:
         >>> from agents.ppo import make_ppo, make_training_venv
         >>> venv = make_training_venv("hfrl/CartPole-v0", num_envs=2, seed=0, clip_num_steps=10)
-        >>> ppo = make_ppo(venv, "hfrl/CartPole-v0", seed=0, device="cpu")
+        >>> ppo = make_ppo(venv, "hfrl/CartPole-v0", seed=0, device="cpu",
+        ...                overrides={"n_steps": 32})
         >>> penalty = KLPenalty(ppo.policy, kl_coef=0.5)
-        >>> _ = ppo.learn(128, callback=penalty)
+        >>> _ = ppo.learn(128, callback=penalty)  # two rollouts of 2 envs x 32 steps
         >>> len(penalty.history), penalty.history[0].mean_kl
         (2, 0.0)
         >>> penalty.history[1].mean_kl > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from agents.config import TrainConfig
@@ -42,7 +44,7 @@ def test_label_schedule_front_loads_and_never_exceeds_budget(
     schedule = labels_per_round(labels, rounds, decay)
     assert sum(schedule) == labels
     assert len(schedule) == rounds
-    assert all(a >= b for a, b in zip(schedule, schedule[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(schedule))
     assert schedule[0] > schedule[-1] or labels < rounds
 
 

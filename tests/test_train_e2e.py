@@ -48,7 +48,8 @@ def test_train_with_a_scripted_teacher_writes_a_complete_run(tmp_path: Path) -> 
     assert any((out / "tensorboard").rglob("events.out.tfevents*"))
     for name in ("true_return", "learned_vs_true", "val_accuracy", "labels_per_round", "report"):
         image = imread(out / "figures" / f"{name}.png")
-        assert image.shape[0] > 100 and image.shape[1] > 100
+        assert image.shape[0] > 100
+        assert image.shape[1] > 100
         assert image[..., :3].std() > 0.01, f"{name}.png is blank"
     assert (out / "video.mp4").stat().st_size > 1000
 
@@ -145,7 +146,8 @@ def test_resume_after_sigkill_keeps_and_reuses_the_labels(tmp_path: Path) -> Non
         answers = store.answers()
         assert len(answers) == 16 == store.counts()["queries"]
         assert answers_before <= {(a.query_id, a.choice) for a in answers}
-    rounds = [int(float(line.split(",")[0])) for line in (out / "metrics.csv").read_text().splitlines()[1:]]
+    metrics = (out / "metrics.csv").read_text().splitlines()[1:]
+    rounds = [int(float(line.split(",")[0])) for line in metrics]
     assert rounds == [0, 1, 2, 3]
 
 
@@ -166,5 +168,6 @@ def test_bad_arguments_get_one_clear_line(tmp_path: Path, args: list[str], messa
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:")
     assert message in lines[0]

@@ -1,0 +1,212 @@
+"""Lesson 1, preferences: label a few pairs yourself (the window) or watch a scripted teacher.
+
+Clips of CartPole, from a controller that acts at random more or less often, are posted as pairs
+to a label store in ``--out``; two of the pairs come back a second time, swapped. A person
+answers them in the comparison window (``--teacher person``, the default), or a scripted
+teacher does (``--teacher oracle`` and the other presets). The figure shows one pair as the
+person saw it and the whole dataset: each answer against the two clips' true returns.
+
+Running it again on the same ``--out`` continues the same store (nothing answered is lost).
+
+Functions:
+    add_arguments: the lesson's own options.
+    run: the lesson (``hfrl lesson`` calls it with the parsed options).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from agents.bc import record_demonstrations
+from agents.lessons.common import LessonArgs, explain, label_pairs, note, save_figure
+from hfrl_gym.answers import Choice
+from hfrl_gym.clips import Clip
+from hfrl_gym.errors import RenderError
+from hfrl_gym.render import ClipRenderer
+from hfrl_gym.store import LabelStore
+from hfrl_gym.teachers import TEACHER_PRESETS, estimate_mean_episode_return, make_teacher
+
+ENV = "hfrl/CartPole-v0"
+CLIP_STEPS = 50
+MARKERS = {
+    Choice.LEFT: ("<", "tab:blue", "left better"),
+    Choice.RIGHT: (">", "tab:orange", "right better"),
+    Choice.EQUAL: ("o", "tab:green", "equal"),
+    Choice.SKIP: ("x", "tab:grey", "skip"),
+}
+
+TEXT = """
+In RLHF nobody writes down a reward. A person watches two short clips of the agent and says
+which one is better, or that they are equally good, or skips. That is far easier than giving a
+score: try it, and notice how you decide.
+
+Here the task is CartPole: keep the pole upright and the cart on the track. The clips come
+from a simple controller that acts at random more or less often, so some are clearly better
+than others.
+Two pairs come back a second time with the clips swapped: do you answer the same way?
+
+Keys in the window: <- left is better, -> right is better, down or = equal, space skip,
+backspace undo. Every answer is saved at once.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    choices = ["person", *TEACHER_PRESETS]
+    parser.add_argument(
+        "--teacher",
+        choices=choices,
+        default="person",
+        help="who answers: person (the window) or a scripted teacher preset",
+    )
+    parser.add_argument("--annotator", help="your name in the window (else asked)")
+    parser.add_argument("--script", type=Path, help="scripted window input (docs/UI.md)")
+
+
+def _clips(num_clips: int, seed: int) -> list[Clip]:
+    """First clips of episodes of a controller that acts at random 100% to 40% of the time."""
+    clips = []
+    for index, random_share in enumerate(np.linspace(1.0, 0.4, num_clips)):
+        clips += record_demonstrations(
+            ENV,
+            num_clips=1,
+            clip_num_steps=CLIP_STEPS,
+            seed=seed + index,
+            random_action_prob=float(random_share),
+        )
+    return clips
+
+
+def _post_queries(store: LabelStore, args: LessonArgs) -> None:
+    num_pairs = args.budget(8, 3)
+    clips = _clips(args.budget(12, 6), args.seed)
+    rng = np.random.default_rng(args.seed)
+    ids = label_pairs(store, clips, num_pairs, None, rng)
+    repeats = [store.get_query(qid) for qid in ids[: args.budget(2, 1)]]
+    store.add_queries([(q.right_uid, q.left_uid) for q in repeats])
+    store.set_meta("goal", "task")
+
+
+def _answer(store: LabelStore, args: LessonArgs) -> None:
+    teacher_name = args.extra["teacher"]
+    pending = store.pending_queries()
+    if not pending:
+        return
+    if teacher_name != "person":
+        pairs = [store.pair(q) for q in pending]
+        clips = [clip for pair in pairs for clip in (pair.left, pair.right)]
+        teacher = make_teacher(
+            teacher_name,
+            rng=np.random.default_rng(args.seed),
+            mean_episode_return=estimate_mean_episode_return(clips, horizon=500),
+            clip_num_steps=CLIP_STEPS,
+            horizon=500,
+        )
+        for query, answer in zip(pending, teacher.label(pairs), strict=True):
+            store.add_answer(query.id, answer)
+        return
+    from human_ui.app import LabelConfig, run_label  # the window only when a person labels
+
+    note("the comparison window is open: answer the pairs, it closes when all are answered")
+    try:
+        run_label(
+            LabelConfig(
+                store=store.path,
+                annotator=args.extra.get("annotator"),
+                script=args.extra.get("script"),
+                exit_when_done=True,
+            )
+        )
+    except RenderError as error:
+        raise RenderError(
+            f"{error}; or watch a scripted teacher instead: hfrl lesson 1 --teacher oracle"
+        ) from None
+
+
+def _return_gap(store: LabelStore, query_id: int) -> float:
+    pair = store.pair(query_id)
+    return abs(pair.left.true_return - pair.right.true_return)
+
+
+def _draw(store: LabelStore, out: Path) -> Path:
+    answers = store.latest_answers()
+    queries = store.queries()
+    fig = plt.figure(figsize=(14, 6.2), layout="constrained")
+    grid = fig.add_gridspec(2, 3, width_ratios=[1.2, 1.2, 1.0])
+    answered = [q for q in queries if q.id in answers] or queries
+    shown = max(answered, key=lambda q: _return_gap(store, q.id))
+    pair = store.pair(shown)
+    with ClipRenderer() as renderer:
+        for row, (clip, side) in enumerate(((pair.left, "left"), (pair.right, "right"))):
+            frames = renderer.render_frames(clip, width=300, height=200)[:, 60:180]
+            strip = np.concatenate(list(frames[:: CLIP_STEPS // 4][:5]), axis=1)
+            ax = fig.add_subplot(grid[row, :2])
+            ax.imshow(strip)
+            ax.set_axis_off()
+            ax.set_title(
+                f"{side} clip of query {shown.id} (frames 0 to {CLIP_STEPS}, left to right): "
+                f"true return {clip.true_return:.0f}",
+                fontsize=11,
+            )
+    verdict = answers[shown.id].choice.value if shown.id in answers else "not answered"
+    fig.text(0.33, 0.005, f"answer: {verdict}", ha="center", fontsize=12, weight="bold")
+    ax = fig.add_subplot(grid[:, 2])
+    seen = set()
+    jitter = np.random.default_rng(0).uniform(-0.8, 0.8, size=(len(queries), 2))
+    for query, (dx, dy) in zip(queries, jitter, strict=True):
+        record = answers.get(query.id)
+        pair = store.pair(query)
+        marker, colour, label = MARKERS[record.choice] if record else ("s", "white", "pending")
+        ax.scatter(
+            pair.left.true_return + dx,
+            pair.right.true_return + dy,
+            marker=marker,
+            s=90,
+            color=colour,
+            edgecolors="black",
+            label=None if label in seen else label,
+        )
+        seen.add(label)
+    ax.plot([0, CLIP_STEPS], [0, CLIP_STEPS], color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("true return of the left clip")
+    ax.set_ylabel("true return of the right clip")
+    ax.set_title("The dataset: every answer\n(below the diagonal the left clip was better)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize="small")
+    return save_figure(fig, out / "preferences.png")
+
+
+def _print_dataset(store: LabelStore) -> None:
+    answers = store.latest_answers()
+    print("\n  query  left return  right return  answer      annotator   seconds")
+    for query in store.queries():
+        pair = store.pair(query)
+        record = answers.get(query.id)
+        choice = record.choice.value if record else "-"
+        who = record.annotator if record else "-"
+        seconds = f"{record.seconds:.1f}" if record else "-"
+        print(
+            f"  {query.id:>5}  {pair.left.true_return:>11.0f}  {pair.right.true_return:>12.0f}"
+            f"  {choice:<10}  {who:<10}  {seconds:>7}"
+        )
+
+
+def run(args: LessonArgs) -> list[Path]:
+    """Post the pairs (or continue the store in ``--out``), have them answered, draw."""
+    explain("Lesson 1: preferences, not scores", TEXT)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "labels.sqlite"
+    with LabelStore(path) as store:
+        if store.counts()["queries"] == 0:
+            _post_queries(store, args)
+        else:
+            note(f"continuing the store {path} (pass another --out to start afresh)")
+        _answer(store, args)
+        _print_dataset(store)
+        print(
+            f"\n  The labels are in {path}: fit a reward model on them with "
+            f"`hfrl lesson 2 --store {path}`."
+        )
+        return [_draw(store, args.out)]
