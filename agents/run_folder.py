@@ -99,7 +99,10 @@ class RunFolder:
         return _read_csv(self.metrics_path)
 
     def append_episodes(self, rows: list[tuple[int, float]]) -> None:
-        """Append ``(env_steps, true_return)`` rows to ``episodes.csv``."""
+        """Append ``(env_steps, true_return)`` rows to ``episodes.csv`` (made, with its header,
+        even when no episode has finished yet)."""
+        if not self.episodes_path.exists():
+            self.episodes_path.write_text("env_steps,true_return\n")
         for env_steps, true_return in rows:
             _append_csv(
                 self.episodes_path,

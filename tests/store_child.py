@@ -1,11 +1,12 @@
 """A child process for tests/test_store_crash.py: answers a store's queries one by one.
 
-Run as ``python tests/store_child.py STORE MODE NAME``. It prints ``ready`` once the store is
+Run as ``python tests/store_child.py STORE MODE NAME [PAUSE_S]``. It prints ``ready`` once the
 open, and starts on the next line read from stdin. For each query it answers it prints the
 query id, flushed, only after ``add_answer`` has returned (so every id printed must be in the
 store, whenever the process is killed), and ``done`` when nothing is left. ``MODE`` is
 ``pending`` (answer every query ``NAME`` has not answered) or ``claim`` (share the work:
-answer only queries claimed as ``NAME``).
+answer only queries claimed as ``NAME``). ``PAUSE_S`` (default 0) is a pause after each answer,
+a person's pace, so that two children answering at once both get work on a loaded machine.
 
 Functions:
     answer_all: the child's loop.
@@ -14,6 +15,7 @@ Functions:
 from __future__ import annotations
 
 import sys
+import time
 
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.store import LabelStore
@@ -21,7 +23,7 @@ from hfrl_gym.store import LabelStore
 CHOICES = (Choice.LEFT, Choice.RIGHT, Choice.EQUAL, Choice.SKIP)
 
 
-def answer_all(path: str, mode: str, name: str) -> None:
+def answer_all(path: str, mode: str, name: str, pause_s: str = "0") -> None:
     """Answer queries as ``name`` until none is left, printing each id once it is stored."""
     with LabelStore(path, create=False) as store:
         print("ready", flush=True)
@@ -37,8 +39,9 @@ def answer_all(path: str, mode: str, name: str) -> None:
             answer = Answer(CHOICES[query_id % 4], annotator=name, seconds=0.5)
             store.add_answer(query_id, answer)
             print(query_id, flush=True)
+            time.sleep(float(pause_s))
     print("done", flush=True)
 
 
 if __name__ == "__main__":
-    answer_all(*sys.argv[1:4])
+    answer_all(*sys.argv[1:5])

@@ -33,9 +33,9 @@ def make_store(path: Path, num_queries: int) -> list[int]:
         return store.add_queries([(left, right) for left, right in pairs if left != right])
 
 
-def start_child(path: Path, mode: str, name: str) -> subprocess.Popen[bytes]:
+def start_child(path: Path, mode: str, name: str, pause_s: float = 0.0) -> subprocess.Popen[bytes]:
     """Start an answerer and wait until it has opened the store (it then waits for "go")."""
-    command = [sys.executable, str(CHILD), str(path), mode, name]
+    command = [sys.executable, str(CHILD), str(path), mode, name, str(pause_s)]
     pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     child = subprocess.Popen(command, cwd=REPO, **pipes)
     assert child.stdout is not None
@@ -89,8 +89,10 @@ def test_sigkill_at_random_moments_loses_no_answer(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", ["claim", "pending"])
 def test_two_answerers_at_once_lose_and_double_nothing(tmp_path: Path, mode: str) -> None:
     path = tmp_path / "labels.db"
-    query_ids = make_store(path, 600)
-    children = {name: start_child(path, mode, name) for name in ("ana", "bo")}
+    query_ids = make_store(path, 300)
+    # At a person's pace (5 ms a query), so that on a loaded machine neither finishes the
+    # whole queue before the other is scheduled.
+    children = {name: start_child(path, mode, name, pause_s=0.005) for name in ("ana", "bo")}
     for child in children.values():
         go(child)
     outputs = {name: child.communicate(timeout=120) for name, child in children.items()}

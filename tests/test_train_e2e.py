@@ -164,7 +164,7 @@ def test_resume_after_sigkill_keeps_and_reuses_the_labels(tmp_path: Path) -> Non
 def test_bad_arguments_get_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
     if "--out" not in args:
         args = [*args, "--out", str(tmp_path / "run")]
-    result = hfrl("train", "--steps", "1000", *args, timeout=60)
+    result = hfrl("train", "--steps", "5000", *args, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

@@ -40,7 +40,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
     except (RuntimeError, TypeError) as error:
         raise ConfigError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'") from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} asked for but torch sees no GPU; use 'auto'")
+        raise ConfigError(
+            f"device {device!r} asked for, but torch sees no CUDA GPU here; use 'cpu', or "
+            "'auto' (the GPU when there is one)"
+        )
     return resolved
 
 
