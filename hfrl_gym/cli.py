@@ -38,7 +38,8 @@ DELEGATED: dict[str, tuple[str, str]] = {
 }
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: a positive integer, else a message naming what was given."""
     try:
         value = int(text)
     except ValueError:
@@ -129,8 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("record", help="record random-policy clips into a label store")
     p.add_argument("--env", default="hfrl/CartPole-v0", help="suite env id (see `hfrl envs`)")
     p.add_argument("--store", type=Path, required=True, help="label store file (created)")
-    p.add_argument("--clips", type=_positive_int, default=20, help="number of clips")
-    p.add_argument("--clip-steps", type=_positive_int, default=50, help="steps per clip")
+    p.add_argument("--clips", type=positive_int, default=20, help="number of clips")
+    p.add_argument("--clip-steps", type=positive_int, default=50, help="steps per clip")
     p.add_argument("--queries", type=int, default=0, help="also post this many random pairs")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_record)
@@ -140,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", type=Path, help="output file, .gif or .mp4")
     p.add_argument("--clip", help="clip uid (default: the first clip)")
     p.add_argument("--query", type=int, help="query id: its two clips side by side")
-    p.add_argument("--width", type=_positive_int, default=300)
-    p.add_argument("--height", type=_positive_int, default=200)
-    p.add_argument("--fps", type=_positive_int, default=30)
+    p.add_argument("--width", type=positive_int, default=300)
+    p.add_argument("--height", type=positive_int, default=200)
+    p.add_argument("--fps", type=positive_int, default=30)
     p.set_defaults(func=_cmd_gif)
 
     p = sub.add_parser("store", help="inspect, export or import a label store")

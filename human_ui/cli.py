@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from hfrl_gym.cli import positive_int
 from hfrl_gym.errors import ConfigError
 
 _EPILOG_LABEL = (
@@ -35,16 +36,6 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def _ids(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
@@ -55,7 +46,7 @@ def _ids(text: str) -> list[int]:
 def _common(parser: argparse.ArgumentParser, size: str) -> None:
     parser.add_argument("--size", type=_size, default=_size(size), help=f"window WxH ({size})")
     parser.add_argument("--script", type=Path, help="JSON-lines input script (docs/UI.md)")
-    parser.add_argument("--max-frames", type=_positive, help="close after N frames (tests)")
+    parser.add_argument("--max-frames", type=positive_int, help="close after N frames (tests)")
 
 
 def build_parser(command: str) -> argparse.ArgumentParser:
@@ -73,9 +64,9 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--each", action="store_true", help="also show queries others answered")
         parser.add_argument("--queries", type=_ids, help="only these query ids, e.g. 3,4,9")
         parser.add_argument("--review", action="store_true", help="start in review mode")
-        parser.add_argument("--fps", type=_positive, default=60, help="window frames/s")
+        parser.add_argument("--fps", type=positive_int, default=60, help="window frames/s")
         parser.add_argument("--clip-fps", type=float, default=30.0, help="clip frames/s at 1x")
-        parser.add_argument("--prefetch", type=_positive, default=3, help="pairs rendered ahead")
+        parser.add_argument("--prefetch", type=positive_int, default=3, help="pairs rendered ahead")
         parser.add_argument(
             "--exit-when-done", action="store_true", help="close when nothing is pending"
         )
@@ -89,11 +80,11 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--store", type=Path, default=Path("demonstrations.sqlite"), help="clips go here"
     )
-    parser.add_argument("--clip-steps", type=_positive, default=50, help="steps per clip")
+    parser.add_argument("--clip-steps", type=positive_int, default=50, help="steps per clip")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     parser.add_argument("--goal", default="task", help="goal the score counts")
-    parser.add_argument("--fps", type=_positive, help="env steps per second")
-    parser.add_argument("--episodes", type=_positive, help="quit after N episodes")
+    parser.add_argument("--fps", type=positive_int, help="env steps per second")
+    parser.add_argument("--episodes", type=positive_int, help="quit after N episodes")
     _common(parser, "1024x768")
     return parser
 

@@ -157,7 +157,23 @@ class FixedHalfCheetahEnv(MujocoSnapshots, HalfCheetahEnv):
         return obs, float(reward), False, truncated, info
 
 
-class FixedHopperEnv(MujocoSnapshots, HopperEnv):
+class _KeepsWalkingAfterAFall:
+    """For Gymnasium's walkers: ``terminate_when_unhealthy=False``, and never terminated."""
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
+    ) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            render_mode=render_mode, width=width, height=height, terminate_when_unhealthy=False
+        )
+
+    def step(self, action: np.ndarray) -> Step:
+        """Apply torques ``action`` for 0.008 s (4 substeps); never terminates."""
+        obs, reward, _, truncated, info = super().step(action)  # type: ignore[misc]
+        return obs, float(reward), False, truncated, info
+
+
+class FixedHopperEnv(_KeepsWalkingAfterAFall, MujocoSnapshots, HopperEnv):
     """Hopper-v5 that keeps simulating after a fall; healthy reward only while healthy.
 
     Example:
@@ -169,20 +185,8 @@ class FixedHopperEnv(MujocoSnapshots, HopperEnv):
         (False, 0.0)
     """
 
-    def __init__(
-        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
-    ) -> None:
-        super().__init__(
-            render_mode=render_mode, width=width, height=height, terminate_when_unhealthy=False
-        )
 
-    def step(self, action: np.ndarray) -> Step:
-        """Apply torques ``action`` for 0.008 s (4 substeps); never terminates."""
-        obs, reward, _, truncated, info = super().step(action)
-        return obs, float(reward), False, truncated, info
-
-
-class FixedWalker2dEnv(MujocoSnapshots, Walker2dEnv):
+class FixedWalker2dEnv(_KeepsWalkingAfterAFall, MujocoSnapshots, Walker2dEnv):
     """Walker2d-v5 that keeps simulating after a fall; healthy reward only while healthy.
 
     Example:
@@ -191,18 +195,6 @@ class FixedWalker2dEnv(MujocoSnapshots, Walker2dEnv):
         >>> env.get_state().shape
         (28,)
     """
-
-    def __init__(
-        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
-    ) -> None:
-        super().__init__(
-            render_mode=render_mode, width=width, height=height, terminate_when_unhealthy=False
-        )
-
-    def step(self, action: np.ndarray) -> Step:
-        """Apply torques ``action`` for 0.008 s (4 substeps); never terminates."""
-        obs, reward, _, truncated, info = super().step(action)
-        return obs, float(reward), False, truncated, info
 
 
 class FixedInvertedPendulumEnv(MujocoSnapshots, InvertedPendulumEnv):
