@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 from agents.config import TrainConfig, add_config_arguments, config_from_args
@@ -123,9 +124,10 @@ def _demo(argv: list[str]) -> int:
     parser.add_argument("--steps", type=int, default=60_000)
     parser.add_argument("--labels", type=int, default=100)
     args = parser.parse_args(argv)
-    for sub in ("rlhf", "constant"):
-        if (args.out / sub / "state.json").exists():
-            raise ConfigError(f"{args.out} already holds a demo; pass another --out or delete it")
+    for sub in ("rlhf", "constant"):  # a new demo replaces the last one (only its own runs)
+        folder = args.out / sub
+        if (folder / "config.json").exists():
+            shutil.rmtree(folder)
     demo(args.out, steps=args.steps, labels=args.labels)
     return 0
 

@@ -36,15 +36,22 @@ def labels_per_round(num_labels: int, num_rounds: int, decay: float) -> list[int
     return [int(c) for c in counts]
 
 
-def steps_per_round(num_env_steps: int, num_rounds: int) -> list[int]:
-    """Split PPO's env steps evenly over the rounds (the remainder goes to the last).
+def steps_per_round(num_env_steps: int, num_rounds: int, rollout_steps: int = 1) -> list[int]:
+    """PPO env steps of each round: whole rollouts, spread evenly, never over the budget.
+
+    PPO collects whole rollouts of ``rollout_steps`` (``n_steps * num_envs``) env steps, so a
+    round asked for a part of one would overrun. The budget's whole rollouts are spread over
+    the rounds, earlier rounds taking the remainder.
 
     Example:
         >>> steps_per_round(100, 3)
-        [33, 33, 34]
+        [34, 33, 33]
+        >>> steps_per_round(48_000, 6, rollout_steps=4096)  # 11 rollouts
+        [8192, 8192, 8192, 8192, 8192, 4096]
     """
-    base = num_env_steps // num_rounds
-    return [base] * (num_rounds - 1) + [num_env_steps - base * (num_rounds - 1)]
+    rollouts = num_env_steps // rollout_steps
+    base, extra = divmod(rollouts, num_rounds)
+    return [(base + (k < extra)) * rollout_steps for k in range(num_rounds)]
 
 
 def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = True) -> dict:
@@ -55,7 +62,7 @@ def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = Tr
         config.labels if learns_reward else 0, config.rounds, config.label_decay
     )
     ppo_budget = config.steps - (config.initial_steps if learns_reward else 0)
-    ppo_steps = steps_per_round(ppo_budget, config.rounds)
+    ppo_steps = steps_per_round(ppo_budget, config.rounds, session.rollout_steps)
     try:
         clips = []  # round 0: post_queries records the untrained policy's clips
         for k in range(session.next_round, config.rounds):

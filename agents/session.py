@@ -227,6 +227,11 @@ class TrainingSession:
         self.progress.note(labels=self.labels_used(), val_acc=self.last_fit.val_accuracy)
         return self.last_fit
 
+    @property
+    def rollout_steps(self) -> int:
+        """Env steps PPO collects per update (``n_steps * num_envs``)."""
+        return int(self.ppo.n_steps * self.train_venv.num_envs)
+
     def train_ppo(self, num_env_steps: int) -> None:
         """Continue PPO for ``num_env_steps`` on the current reward."""
         if num_env_steps <= 0:

@@ -47,7 +47,7 @@ def run_one(job: dict) -> dict:
 
     summary_path = Path(job["out"]) / "summary.json"
     if summary_path.exists():
-        return {**job, **json.loads(summary_path.read_text())}
+        return {**json.loads(summary_path.read_text()), **job}
     config = TrainConfig(
         env=job["env"],
         teacher=job["teacher"],
@@ -59,7 +59,7 @@ def run_one(job: dict) -> dict:
         device=job["device"],
         video=False,
     ).validate()
-    return {**job, **train(config, show_progress=False)}
+    return {**train(config, show_progress=False), **job}  # the job's keys name the run
 
 
 def jobs_for(name: str, args: argparse.Namespace) -> list[dict]:

@@ -48,5 +48,9 @@ def test_label_schedule_front_loads_and_never_exceeds_budget(
     assert schedule[0] > schedule[-1] or labels < rounds
 
 
-def test_steps_schedule_adds_up() -> None:
+def test_steps_schedule_adds_up_in_whole_rollouts_within_the_budget() -> None:
     assert sum(steps_per_round(100_001, 6)) == 100_001
+    for budget, rounds, rollout in [(98_000, 6, 512), (48_000, 6, 4096), (50_000, 6, 4096)]:
+        schedule = steps_per_round(budget, rounds, rollout)
+        assert all(steps % rollout == 0 for steps in schedule)
+        assert budget - rollout < sum(schedule) <= budget

@@ -40,7 +40,8 @@ def test_train_with_a_scripted_teacher_writes_a_complete_run(tmp_path: Path) -> 
     assert summary["env"] == "hfrl/CartPole-v0"
     assert summary["teacher"] == "oracle"
     assert summary["device"] == "cpu"
-    assert 2400 <= summary["env_steps"] <= 2400 + 8 * 32  # PPO rounds up to whole rollouts
+    rollout = 8 * 64  # PPO's whole rollouts (n_steps x envs) never overrun the budget
+    assert 2400 - rollout < summary["env_steps"] <= 2400
     assert 0.0 <= summary["reward_val_accuracy"] <= 1.0
     for name in ("config.json", "store.sqlite", "policy.zip", "metrics.csv", "episodes.csv"):
         assert (out / name).stat().st_size > 0, name
