@@ -26,6 +26,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from agents.label_quality import AnnotatorQuality
+from agents.report import save_panels
 
 FIGURES = ("agreement", "consistency", "response_times", "left_bias", "beta")
 
@@ -191,14 +192,7 @@ def write_label_quality_figures(
         The PNG files written, ``label_quality.png`` (all five panels) last.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, draw in zip(FIGURES, _DRAWERS, strict=True):
-        fig, ax = plt.subplots(figsize=(7.0, 4.6), layout="constrained")
-        draw(ax, qualities)
-        fig.savefig(out / f"{name}.png", dpi=100)
-        plt.close(fig)
-        written.append(out / f"{name}.png")
+    written = save_panels(out, FIGURES, _DRAWERS, qualities, figsize=(7.0, 4.6))
     fig, axes = plt.subplots(2, 3, figsize=(19.0, 10.0), layout="constrained")
     for ax, draw in zip(axes.flat, _DRAWERS, strict=False):
         draw(ax, qualities)

@@ -2,7 +2,9 @@
 
 Functions:
     write_report: the figure set of one or more runs, as PNG files.
+    save_panels: draw each panel of a figure set into its own PNG.
     run_label: a short legend label of a run ("RLHF (oracle, 100 labels)", "true reward").
+    spearman: rank correlation with tied values averaged (learned against true returns).
 
 Figures:
     true_return.png       true return against env steps, every run side by side
@@ -15,7 +17,9 @@ Figures:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -77,7 +81,7 @@ def _plot_learned_vs_true(ax: Axes, runs: list[RunFolder]) -> None:
         model = RewardModel.load(run.reward_model_dir, device="cpu")
         learned = model.clip_returns(clips)
         true = np.array([c.true_return for c in clips])
-        rho = _spearman(learned, true)
+        rho = spearman(learned, true)
         label = f"{run_label(run.read_json(run.config_path))}: Spearman {rho:.2f}"
         ax.scatter(true, learned, s=8, alpha=0.6, label=label)
         plotted = True
@@ -90,9 +94,26 @@ def _plot_learned_vs_true(ax: Axes, runs: list[RunFolder]) -> None:
         ax.text(0.5, 0.5, "no reward model (baseline runs)", ha="center", transform=ax.transAxes)
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ranks_a = np.argsort(np.argsort(a)).astype(float)
-    ranks_b = np.argsort(np.argsort(b)).astype(float)
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 0..N-1 of ``values``, tied values sharing their mean rank."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values), dtype=float)
+    _, group, counts = np.unique(values, return_inverse=True, return_counts=True)
+    sums = np.bincount(group, weights=ranks)
+    return sums[group] / counts[group]
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two ``(N,)`` arrays, ties averaged (``nan`` if constant).
+
+    Example:
+        >>> spearman(np.array([1.0, 2.0, 3.0]), np.array([10.0, 30.0, 20.0]))
+        0.5
+        >>> round(spearman(np.array([0.0, 0.0, 1.0, 2.0]), np.array([5.0, 1.0, 7.0, 9.0])), 3)
+        0.949
+    """
+    ranks_a, ranks_b = _average_ranks(np.asarray(a)), _average_ranks(np.asarray(b))
     if ranks_a.std() == 0 or ranks_b.std() == 0:
         return float("nan")
     return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
@@ -132,21 +153,38 @@ def _plot_labels_per_round(ax: Axes, runs: list[RunFolder]) -> None:
     ax.set_title("Labels per round")
 
 
+def save_panels(
+    out: Path,
+    names: Sequence[str],
+    drawers: Sequence[Callable[[Axes, Any], None]],
+    data: Any,
+    *,
+    figsize: tuple[float, float],
+) -> list[Path]:
+    """Draw ``drawers[k](ax, data)`` alone into ``out/<names[k]>.png``; return the files.
+
+    The figure sets (this report, the label-quality figures) each also draw all their panels
+    on one overview figure of their own.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, draw in zip(names, drawers, strict=True):
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        draw(ax, data)
+        fig.savefig(out / f"{name}.png", dpi=100)
+        plt.close(fig)
+        written.append(out / f"{name}.png")
+    return written
+
+
 def write_report(run_dirs: list[Path | str], out_dir: Path | str) -> list[Path]:
     """Draw the figure set of ``run_dirs`` into ``out_dir``; return the files written."""
     runs = [RunFolder(d).require() for d in run_dirs]
     if not any(run.metrics_path.exists() for run in runs):
         raise ConfigError("none of these runs has finished a round yet (no metrics.csv)")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     drawers = (_plot_true_return, _plot_learned_vs_true, _plot_val_accuracy, _plot_labels_per_round)
-    written = []
-    for name, draw in zip(FIGURES, drawers, strict=True):
-        fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
-        draw(ax, runs)
-        fig.savefig(out / f"{name}.png", dpi=100)
-        plt.close(fig)
-        written.append(out / f"{name}.png")
+    written = save_panels(out, FIGURES, drawers, runs, figsize=(6.4, 4.4))
     fig, axes = plt.subplots(2, 2, figsize=(12.8, 8.8), layout="constrained")
     for ax, draw in zip(axes.flat, drawers, strict=True):
         draw(ax, runs)

@@ -13,7 +13,6 @@ Functions:
     fit_reward_model: a reward model fit on labelled pairs.
     label_pairs: post pairs of clips to a store and have a scripted teacher answer them.
     lesson_labels: the answered pairs of a lesson's store, filled on first use.
-    spearman: rank correlation (learned against true returns).
     save_figure: write a matplotlib figure and close it.
 """
 
@@ -280,20 +279,6 @@ def label_pairs(
         for qid, answer in zip(ids, answers, strict=True):
             store.add_answer(qid, answer)
     return ids
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two ``(N,)`` arrays (``nan`` when one is constant).
-
-    Example:
-        >>> spearman(np.array([1.0, 2.0, 3.0]), np.array([10.0, 30.0, 20.0]))
-        0.5
-    """
-    ranks_a = np.argsort(np.argsort(a)).astype(float)
-    ranks_b = np.argsort(np.argsort(b)).astype(float)
-    if ranks_a.std() == 0 or ranks_b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
 
 
 def lesson_labels(

@@ -29,8 +29,8 @@ from agents.lessons.common import (
     label_pairs,
     note,
     save_figure,
-    spearman,
 )
+from agents.report import spearman
 from hfrl_gym.answers import Answer
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError
