@@ -32,7 +32,7 @@ Classes:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import mujoco
 import numpy as np
@@ -136,7 +136,29 @@ class MujocoSnapshots:
             raise RenderError(f"MuJoCo could not render ({exc}); {GL_HELP}") from exc
 
 
-class FixedHalfCheetahEnv(MujocoSnapshots, HalfCheetahEnv):
+class _MadeWithV5Kwargs:
+    """Made with render settings and the class's own v5 keyword arguments ``v5_kwargs``."""
+
+    v5_kwargs: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
+    ) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            render_mode=render_mode, width=width, height=height, **self.v5_kwargs
+        )
+
+
+class _NeverTerminates(_MadeWithV5Kwargs):
+    """The v5 env's step and reward, with ``terminated`` always False."""
+
+    def step(self, action: np.ndarray) -> Step:
+        """Apply ``action`` for one control step of the env; never terminates."""
+        obs, reward, _, truncated, info = super().step(action)  # type: ignore[misc]
+        return obs, float(reward), False, truncated, info
+
+
+class FixedHalfCheetahEnv(_NeverTerminates, MujocoSnapshots, HalfCheetahEnv):
     """HalfCheetah-v5 with snapshots; reward ``forward velocity - 0.1 * |action|^2``.
 
     Example:
@@ -146,34 +168,8 @@ class FixedHalfCheetahEnv(MujocoSnapshots, HalfCheetahEnv):
         False
     """
 
-    def __init__(
-        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
-    ) -> None:
-        super().__init__(render_mode=render_mode, width=width, height=height)
 
-    def step(self, action: np.ndarray) -> Step:
-        """Apply torques ``action`` for 0.05 s (5 substeps); never terminates."""
-        obs, reward, _, truncated, info = super().step(action)
-        return obs, float(reward), False, truncated, info
-
-
-class _KeepsWalkingAfterAFall:
-    """For Gymnasium's walkers: ``terminate_when_unhealthy=False``, and never terminated."""
-
-    def __init__(
-        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
-    ) -> None:
-        super().__init__(  # type: ignore[call-arg]
-            render_mode=render_mode, width=width, height=height, terminate_when_unhealthy=False
-        )
-
-    def step(self, action: np.ndarray) -> Step:
-        """Apply torques ``action`` for 0.008 s (4 substeps); never terminates."""
-        obs, reward, _, truncated, info = super().step(action)  # type: ignore[misc]
-        return obs, float(reward), False, truncated, info
-
-
-class FixedHopperEnv(_KeepsWalkingAfterAFall, MujocoSnapshots, HopperEnv):
+class FixedHopperEnv(_NeverTerminates, MujocoSnapshots, HopperEnv):
     """Hopper-v5 that keeps simulating after a fall; healthy reward only while healthy.
 
     Example:
@@ -185,8 +181,10 @@ class FixedHopperEnv(_KeepsWalkingAfterAFall, MujocoSnapshots, HopperEnv):
         (False, 0.0)
     """
 
+    v5_kwargs: ClassVar[dict[str, Any]] = {"terminate_when_unhealthy": False}
 
-class FixedWalker2dEnv(_KeepsWalkingAfterAFall, MujocoSnapshots, Walker2dEnv):
+
+class FixedWalker2dEnv(_NeverTerminates, MujocoSnapshots, Walker2dEnv):
     """Walker2d-v5 that keeps simulating after a fall; healthy reward only while healthy.
 
     Example:
@@ -196,8 +194,10 @@ class FixedWalker2dEnv(_KeepsWalkingAfterAFall, MujocoSnapshots, Walker2dEnv):
         (28,)
     """
 
+    v5_kwargs: ClassVar[dict[str, Any]] = {"terminate_when_unhealthy": False}
 
-class FixedInvertedPendulumEnv(MujocoSnapshots, InvertedPendulumEnv):
+
+class FixedInvertedPendulumEnv(_MadeWithV5Kwargs, MujocoSnapshots, InvertedPendulumEnv):
     """InvertedPendulum-v5 that keeps simulating: reward 1 while |pole angle| <= 0.2 rad.
 
     Example:
@@ -209,11 +209,6 @@ class FixedInvertedPendulumEnv(MujocoSnapshots, InvertedPendulumEnv):
         (0.0, False)
     """
 
-    def __init__(
-        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
-    ) -> None:
-        super().__init__(render_mode=render_mode, width=width, height=height)
-
     def step(self, action: np.ndarray) -> Step:
         """Push the cart with force ``action`` for 0.04 s (2 substeps); never terminates."""
         obs, _, fallen, truncated, info = super().step(action)
@@ -222,7 +217,7 @@ class FixedInvertedPendulumEnv(MujocoSnapshots, InvertedPendulumEnv):
         return obs, reward, False, truncated, info
 
 
-class FixedReacherEnv(MujocoSnapshots, ReacherEnv):
+class FixedReacherEnv(_NeverTerminates, MujocoSnapshots, ReacherEnv):
     """Reacher-v5 with snapshots; reward ``-|fingertip - target| - |action|^2``.
 
     The target's position is part of ``qpos``, so the snapshot holds it.
@@ -233,13 +228,3 @@ class FixedReacherEnv(MujocoSnapshots, ReacherEnv):
         >>> env.get_state().shape
         (13,)
     """
-
-    def __init__(
-        self, render_mode: str | None = None, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE
-    ) -> None:
-        super().__init__(render_mode=render_mode, width=width, height=height)
-
-    def step(self, action: np.ndarray) -> Step:
-        """Apply torques ``action`` for 0.02 s (2 substeps); never terminates."""
-        obs, reward, _, truncated, info = super().step(action)
-        return obs, float(reward), False, truncated, info
