@@ -34,7 +34,7 @@ class TrainConfig:
     Example:
         >>> config = TrainConfig(env="hfrl/CartPole-v0", labels=50, steps=20_000)
         >>> config.validate().rounds
-        6
+        10
     """
 
     env: str = field(default="hfrl/CartPole-v0", metadata={"help": "suite env id (`hfrl envs`)"})
@@ -64,7 +64,7 @@ class TrainConfig:
     device: str = field(
         default="auto", metadata={"help": "auto (CUDA when available), cpu or cuda"}
     )
-    rounds: int = field(default=6, metadata={"help": "label rounds (each followed by PPO)"})
+    rounds: int = field(default=10, metadata={"help": "label rounds (each followed by PPO)"})
     label_decay: float = field(
         default=0.8,
         metadata={"help": "labels of round k are proportional to label_decay**k (front-loads)"},
@@ -73,6 +73,13 @@ class TrainConfig:
     initial_steps: int = field(
         default=2_000,
         metadata={"help": "env steps of the untrained policy recorded for the first round"},
+    )
+    absorbing_steps: int = field(
+        default=25,
+        metadata={
+            "help": "training episodes end this many steps into an absorbing state (CartPole's "
+            "crash), as a truncation PPO bootstraps from; 0: run every episode to the horizon"
+        },
     )
     query: str = field(
         default="disagreement", metadata={"help": "pair selection: uniform, disagreement, entropy"}
@@ -134,6 +141,10 @@ class TrainConfig:
             raise ConfigError(
                 f"--initial-steps {self.initial_steps} leaves no PPO steps of --steps "
                 f"{self.steps}; raise --steps or lower --initial-steps"
+            )
+        if self.absorbing_steps < 0:
+            raise ConfigError(
+                f"--absorbing-steps must be >= 0 (0: never truncate), got {self.absorbing_steps}"
             )
         if not 0.0 < self.label_decay <= 1.0:
             raise ConfigError(f"--label-decay must be in (0, 1], got {self.label_decay}")

@@ -2,7 +2,7 @@
 
 Functions:
     ppo_settings: the PPO hyperparameters of a suite env, with where they come from.
-    make_training_venv: sub-envs of ``Monitor(RecordClips(suite env))`` in a VecEnv.
+    make_training_venv: sub-envs of ``Monitor(RecordClips(TruncateAbsorbed(suite env)))``.
     make_ppo: an SB3 PPO on a VecEnv with a suite env's settings.
 
 Classes:
@@ -27,6 +27,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from hfrl_gym.envs import get_spec, make_env
+from hfrl_gym.wrappers.end_absorbed import TruncateAbsorbed
 from hfrl_gym.wrappers.record_clips import RecordClips
 
 
@@ -179,16 +180,22 @@ def make_training_venv(
     num_envs: int,
     seed: int,
     clip_num_steps: int,
+    absorbing_steps: int = 0,
     subprocess: bool = False,
 ) -> VecEnv:
     """A VecEnv of ``Monitor(RecordClips(make_env(env_id)))`` sub-envs, seeded.
 
     Finished clips come back in each step's ``infos[i]["clip"]``; ``Monitor`` sits inside any
-    reward replacement, so its episode returns are true returns.
+    reward replacement, so its episode returns are true returns. With ``absorbing_steps`` > 0
+    an episode is truncated that many steps into an absorbing state (``TruncateAbsorbed``):
+    PPO bootstraps there, and sees many more episode starts for its budget.
     """
 
     def factory() -> gym.Env:
-        return Monitor(RecordClips(make_env(env_id), clip_num_steps, keep=False))
+        env = make_env(env_id)
+        if absorbing_steps > 0:
+            env = TruncateAbsorbed(env, absorbing_steps)
+        return Monitor(RecordClips(env, clip_num_steps, keep=False))
 
     vec_cls = SubprocVecEnv if subprocess else DummyVecEnv
     venv = vec_cls([factory] * num_envs)

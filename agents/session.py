@@ -62,6 +62,7 @@ class TrainingSession:
             num_envs=settings.num_envs,
             seed=config.seed + 1000 * self.next_round,
             clip_num_steps=config.clip_steps,
+            absorbing_steps=config.absorbing_steps,
         )
         self.reward_model: RewardModel | None = None
         self.reward_model_fitted = resume and self.run.reward_model_dir.exists()

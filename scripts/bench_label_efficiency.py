@@ -11,7 +11,8 @@ while the constant-reward control stays far below; Pendulum >= -180 mean with no
 
 The tables and a figure replace the section between the ``label-efficiency`` markers in
 docs/BENCHMARKS.md. Runs go in ``--out`` (one run folder each; an existing finished run is
-reused, so an interrupted benchmark continues where it stopped).
+reused when its settings are the same, and an interrupted one resumed; a run made with
+other settings is run again).
 
 Usage: ``python scripts/bench_label_efficiency.py [--seeds 5] [--jobs 2] [--envs cartpole]``
 """
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -45,9 +47,6 @@ def run_one(job: dict) -> dict:
     from agents.config import TrainConfig
     from agents.rlhf_loop import train
 
-    summary_path = Path(job["out"]) / "summary.json"
-    if summary_path.exists():
-        return {**json.loads(summary_path.read_text()), **job}
     config = TrainConfig(
         env=job["env"],
         teacher=job["teacher"],
@@ -59,7 +58,15 @@ def run_one(job: dict) -> dict:
         device=job["device"],
         video=False,
     ).validate()
-    return {**train(config, show_progress=False), **job}  # the job's keys name the run
+    run = Path(job["out"])
+    summary_path, config_path = run / "summary.json", run / "config.json"
+    same = config_path.exists() and json.loads(config_path.read_text()) == vars(config)
+    if same and summary_path.exists():
+        return {**json.loads(summary_path.read_text()), **job}  # finished with these settings
+    resume = same and (run / "state.json").exists()  # interrupted: go on from its last round
+    if run.exists() and not resume:  # run with other settings (an older default): run again
+        shutil.rmtree(run)
+    return {**train(config, resume=resume, show_progress=False), **job}  # job's keys name it
 
 
 def jobs_for(name: str, args: argparse.Namespace) -> list[dict]:

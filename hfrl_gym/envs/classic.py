@@ -86,7 +86,7 @@ class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
         if self.state is not None and abs(float(self.state[2])) >= np.pi / 2:  # crashed
             if not self.action_space.contains(action):
                 raise ValueError(f"{action!r} ({type(action)}) invalid")
-            return np.array(self.state, dtype=np.float32), 0.0, False, False, {}
+            return np.array(self.state, dtype=np.float32), 0.0, False, False, {"absorbed": True}
         _, _, _, truncated, info = super().step(action)
         self.steps_beyond_terminated = None  # no "step after terminated" bookkeeping
         x, x_dot, theta, theta_dot = (float(v) for v in self.state)
@@ -97,6 +97,8 @@ class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
         self.state = np.array([x, x_dot, theta, theta_dot], dtype=np.float64)
         balanced = abs(theta) < self.theta_threshold_radians and abs(x) < self.x_threshold
         obs = np.array(self.state, dtype=np.float32)
+        if abs(theta) >= np.pi / 2:
+            info["absorbed"] = True
         return obs, 1.0 if balanced else 0.0, False, truncated, info
 
     def get_state(self) -> np.ndarray:
