@@ -16,6 +16,10 @@ from agents.config import TrainConfig, add_config_arguments, config_from_args
 from hfrl_gym.errors import ConfigError
 
 DEMO_ENV = "hfrl/Pendulum-v0"
+DEMO_BUDGETS = {  # (env steps, labels) per run; each learns in the demo's 3 minutes
+    "hfrl/Pendulum-v0": (45_000, 200),
+    "hfrl/CartPole-v0": (100_000, 100),
+}
 
 
 def _train(argv: list[str]) -> int:
@@ -83,17 +87,20 @@ def _video(argv: list[str]) -> int:
     return 0
 
 
-def demo(out: Path, *, steps: int, labels: int, show_progress: bool = True) -> dict:
-    """RLHF on Pendulum from oracle labels, plus the constant-reward control, and a report.
+def demo(
+    out: Path, *, steps: int, labels: int, env: str = DEMO_ENV, show_progress: bool = True
+) -> dict:
+    """RLHF from oracle labels (Pendulum unless ``env``), the constant-reward control, a report.
 
-    Pendulum, because there RLHF learns within the 3 minutes the demo may take on 2 CPU cores
-    (docs/BENCHMARKS.md: CartPole needs more than 100 labels and 100k steps here).
+    Pendulum, because its two runs take about 1.5 of the 3 minutes the demo may take on 2 CPU
+    cores; CartPole at its benchmark budget (100 labels, 100k steps) learns too, in about 2
+    (docs/BENCHMARKS.md), which leaves little room on a slower machine.
     """
     from agents.report import write_report
     from agents.rlhf_loop import train
 
     rlhf = TrainConfig(
-        env=DEMO_ENV,
+        env=env,
         teacher="oracle",
         labels=labels,
         steps=steps,
@@ -102,7 +109,7 @@ def demo(out: Path, *, steps: int, labels: int, show_progress: bool = True) -> d
         device="auto",
     ).validate()
     control = TrainConfig(
-        env=DEMO_ENV,
+        env=env,
         reward="constant",
         labels=0,
         steps=steps,
@@ -124,17 +131,25 @@ def demo(out: Path, *, steps: int, labels: int, show_progress: bool = True) -> d
 
 def _demo(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="hfrl demo", description="RLHF on Pendulum with a constant-reward control."
+        prog="hfrl demo",
+        description="RLHF from scripted (oracle) labels with a constant-reward control, a "
+        "report and a video. Budgets default per env: "
+        + "; ".join(f"{env} {s:,} steps, {n} labels" for env, (s, n) in DEMO_BUDGETS.items()),
     )
+    parser.add_argument("--env", default=DEMO_ENV, help=f"suite env id (default {DEMO_ENV})")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"))
-    parser.add_argument("--steps", type=int, default=45_000)
-    parser.add_argument("--labels", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=None, help="env steps per run")
+    parser.add_argument("--labels", type=int, default=None, help="label budget of RLHF")
     args = parser.parse_args(argv)
+    default_steps, default_labels = DEMO_BUDGETS.get(args.env, DEMO_BUDGETS["hfrl/CartPole-v0"])
+    steps = default_steps if args.steps is None else args.steps
+    labels = default_labels if args.labels is None else args.labels
+    TrainConfig(env=args.env, labels=labels, steps=steps).validate()  # before anything is removed
     for sub in ("rlhf", "constant"):  # a new demo replaces the last one (only its own runs)
         folder = args.out / sub
         if (folder / "config.json").exists():
             shutil.rmtree(folder)
-    demo(args.out, steps=args.steps, labels=args.labels)
+    demo(args.out, steps=steps, labels=labels, env=args.env)
     return 0
 
 

@@ -186,3 +186,16 @@ def test_demo_writes_report_and_video_and_says_where(tmp_path: Path) -> None:
     assert json.loads((out / "constant" / "summary.json").read_text())["labels_used"] == 0
     again = hfrl("demo", "--out", str(out), "--steps", "6000", "--labels", "10")
     assert again.returncode == 0, again.stderr  # a new demo replaces the last one
+
+
+def test_bad_demo_arguments_get_one_line_and_keep_the_last_demo(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    (out / "rlhf").mkdir(parents=True)
+    (out / "rlhf" / "config.json").write_text("{}")  # a previous demo's run
+    for args in (["--env", "hfrl/Nope-v0"], ["--labels", "-1"], ["--steps", "0"]):
+        result = hfrl("demo", "--out", str(out), *args, timeout=60)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("error:")
+        assert (out / "rlhf" / "config.json").read_text() == "{}"
