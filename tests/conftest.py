@@ -11,6 +11,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import numpy as np
 import pytest
+import torch
 
 from hfrl_gym.clips import Clip
 
@@ -38,3 +39,12 @@ def make_clip(
 def rng() -> np.random.Generator:
     """A fixed-seed generator."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small networks run fastest on one thread (and the machine's cores are shared)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-import torch
 from scipy.stats import spearmanr
 
 from hfrl_gym.answers import Answer
@@ -24,22 +23,13 @@ from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.teachers import make_teacher
 from hfrl_gym.wrappers.record_clips import RecordClips
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 CLIP_NUM_STEPS = 40
 NUM_PAIRS = 400
 ENV_IDS = {"cartpole": "hfrl/CartPole-v0", "pendulum": "hfrl/Pendulum-v0"}
 Policy = Callable[[np.ndarray, int, np.random.Generator], np.ndarray | int]
 Labelled = list[tuple[ClipPair, Answer]]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small networks run fastest on one thread (and the machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def cartpole_policy(switch_step: int) -> Policy:

@@ -26,16 +26,9 @@ from hfrl_gym.teachers import ScriptedTeacher
 ENV_ID = "test/Toy-v0"
 OBS_SPACE = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
 ACT_SPACE = gym.spaces.Discrete(2)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 FAST = FitConfig(max_epochs=60, batch_size=32, learning_rate=3e-3, patience=8)
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small networks run fastest on one thread (and the machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def make_model(seed: int = 0, **kwargs) -> RewardModel:

@@ -15,23 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from agents.config import TrainConfig
 from agents.rlhf_loop import train
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]  # as the bench
 
 STEPS = 100_000
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small networks run fastest on one thread (the benchmark runs the same way)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _run(tmp_path: Path, reward: str) -> dict:
