@@ -22,9 +22,18 @@ from __future__ import annotations
 from hfrl_gym.envs.catalog import describe_suite
 from hfrl_gym.envs.goals import Goal, get_goal, goals_for
 from hfrl_gym.envs.snapshots import get_state, set_state, supports_state
-from hfrl_gym.envs.suite import SUITE, SuiteSpec, get_spec, make_env, register_suite, suite_ids
+from hfrl_gym.envs.suite import (
+    ABSORBED,
+    SUITE,
+    SuiteSpec,
+    get_spec,
+    make_env,
+    register_suite,
+    suite_ids,
+)
 
 __all__ = [
+    "ABSORBED",
     "SUITE",
     "Goal",
     "SuiteSpec",

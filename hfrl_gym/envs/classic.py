@@ -28,6 +28,7 @@ from gymnasium.envs.classic_control.continuous_mountain_car import Continuous_Mo
 from gymnasium.envs.classic_control.pendulum import PendulumEnv
 
 from hfrl_gym.envs.snapshots import checked_state, raise_not_reset
+from hfrl_gym.envs.suite import ABSORBED
 
 Step = tuple[np.ndarray, float, bool, bool, dict[str, Any]]
 
@@ -86,19 +87,18 @@ class FixedCartPoleEnv(_KeepPygameOnClose, CartPoleEnv):
         if self.state is not None and abs(float(self.state[2])) >= np.pi / 2:  # crashed
             if not self.action_space.contains(action):
                 raise ValueError(f"{action!r} ({type(action)}) invalid")
-            return np.array(self.state, dtype=np.float32), 0.0, False, False, {"absorbed": True}
+            return np.array(self.state, dtype=np.float32), 0.0, False, False, {ABSORBED: True}
         _, _, _, truncated, info = super().step(action)
         self.steps_beyond_terminated = None  # no "step after terminated" bookkeeping
         x, x_dot, theta, theta_dot = (float(v) for v in self.state)
         if abs(theta) >= np.pi / 2:  # the pole lies on the track: the cart-pole has crashed
             theta, theta_dot, x_dot = float(np.sign(theta)) * np.pi / 2, 0.0, 0.0
+            info[ABSORBED] = True
         if abs(x) >= self.x_threshold:  # the wall at the end of the track
             x, x_dot = float(np.sign(x)) * self.x_threshold, 0.0
         self.state = np.array([x, x_dot, theta, theta_dot], dtype=np.float64)
         balanced = abs(theta) < self.theta_threshold_radians and abs(x) < self.x_threshold
         obs = np.array(self.state, dtype=np.float32)
-        if abs(theta) >= np.pi / 2:
-            info["absorbed"] = True
         return obs, 1.0 if balanced else 0.0, False, truncated, info
 
     def get_state(self) -> np.ndarray:

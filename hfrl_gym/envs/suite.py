@@ -18,6 +18,8 @@ Functions:
 
 Attributes:
     SUITE: ``dict[str, SuiteSpec]`` keyed by env id.
+    ABSORBED: the ``info`` key, true on every step of an absorbing state (CartPole's crash),
+        by which training may end an episode early (``hfrl_gym.wrappers.TruncateAbsorbed``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import gymnasium as gym
 
 from hfrl_gym.errors import RenderError, UnknownEnvError
 
+ABSORBED = "absorbed"
 GL_HELP = (
     "set MUJOCO_GL=egl (or osmesa) for headless rendering and install libegl1 (or "
     "libosmesa6 for osmesa); with a display, MUJOCO_GL=glfw"

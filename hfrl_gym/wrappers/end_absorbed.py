@@ -19,9 +19,8 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
+from hfrl_gym.envs.suite import ABSORBED
 from hfrl_gym.errors import ConfigError
-
-ABSORBED_KEY = "absorbed"
 
 
 class TruncateAbsorbed(gym.Wrapper):
@@ -59,7 +58,7 @@ class TruncateAbsorbed(gym.Wrapper):
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
-        self._absorbed_for = self._absorbed_for + 1 if info.get(ABSORBED_KEY) else 0
+        self._absorbed_for = self._absorbed_for + 1 if info.get(ABSORBED) else 0
         if self._absorbed_for >= self.steps:
             truncated = True
         return obs, reward, terminated, truncated, info
