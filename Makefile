@@ -9,7 +9,7 @@ export SDL_AUDIODRIVER ?= dummy
 export MUJOCO_GL ?= egl
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The edit loop: no learning or end-to-end tests (marked `slow`), stops at the first failure.
+test-fast: lint
+	$(BIN)/python -m pytest -q -x -m "not slow"
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -221,11 +221,10 @@ def behaviour_clone(
         The fit's :class:`BCReport`.
 
     Example:
-        >>> from agents.ppo import make_ppo, make_training_venv
+        >>> from agents.ppo import untrained_ppo
         >>> demos = record_demonstrations("hfrl/CartPole-v0", num_clips=4, clip_num_steps=20,
         ...                               seed=0)
-        >>> venv = make_training_venv("hfrl/CartPole-v0", num_envs=1, seed=0, clip_num_steps=20)
-        >>> ppo = make_ppo(venv, "hfrl/CartPole-v0", seed=0, device="cpu")
+        >>> ppo = untrained_ppo("hfrl/CartPole-v0", seed=0)
         >>> report = behaviour_clone(ppo.policy, demos, rng=np.random.default_rng(0),
         ...                          config=BCConfig(num_epochs=40))
         >>> report.num_train, report.train_agreement > 0.8

@@ -8,12 +8,18 @@ Functions:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+from agents.answerers import Answerer
 from agents.config import TrainConfig, add_config_arguments, config_from_args
 from hfrl_gym.errors import ConfigError
+
+WindowFactory = Callable[[str | None], Answerer]
+"""Makes the comparison window's answerer for a person's name (``human_ui.answerer``)."""
 
 DEMO_ENV = "hfrl/Pendulum-v0"
 DEMO_BUDGETS = {  # (env steps, labels) per run; each learns in the demo's 3 minutes
@@ -23,7 +29,7 @@ DEMO_BUDGETS = {  # (env steps, labels) per run; each learns in the demo's 3 min
 OTHER_DEMO_BUDGET = (100_000, 100)  # other envs: no promise it learns or fits 3 minutes
 
 
-def _train(argv: list[str]) -> int:
+def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="hfrl train",
         description="Train PPO on a reward learned from preferences (RLHF), or a baseline. "
@@ -42,10 +48,19 @@ def _train(argv: list[str]) -> int:
     from agents.rlhf_loop import train
     from agents.run_folder import RunFolder
 
+    def answerer(config: TrainConfig) -> Answerer | None:
+        if config.teacher != "human" or window_answerer is None:
+            return None
+        return window_answerer(config.annotator)
+
     if args.resume is not None:
         run = RunFolder(args.resume).require()
-        config = TrainConfig.from_json(run.config_path.read_text()).validate()
-        summary = train(config, resume=True, show_progress=not args.no_progress)
+        config = TrainConfig.from_json(run.config_path.read_text())
+        # the run is where it is now (copied or moved), not where config.json says it began
+        config = dataclasses.replace(config, out=str(args.resume)).validate()
+        summary = train(
+            config, resume=True, show_progress=not args.no_progress, answerer=answerer(config)
+        )
     else:
         config = config_from_args(args)
         if RunFolder(config.out).state_path.exists():
@@ -53,7 +68,7 @@ def _train(argv: list[str]) -> int:
                 f"{config.out} already holds a run; resume it with `hfrl train --resume "
                 f"{config.out}` or pass another --out"
             )
-        summary = train(config, show_progress=not args.no_progress)
+        summary = train(config, show_progress=not args.no_progress, answerer=answerer(config))
     print(json.dumps({k: v for k, v in summary.items() if k != "versions"}, indent=2))
     print(f"run folder: {config.out}")
     return 0
@@ -146,7 +161,10 @@ def _demo(argv: list[str]) -> int:
     default_steps, default_labels = DEMO_BUDGETS.get(args.env, OTHER_DEMO_BUDGET)
     steps = default_steps if args.steps is None else args.steps
     labels = default_labels if args.labels is None else args.labels
-    TrainConfig(env=args.env, labels=labels, steps=steps).validate()  # before anything is removed
+    from agents.rlhf_loop import plan_run
+
+    # checked before anything is removed: the settings, and that the budget trains PPO at all
+    plan_run(TrainConfig(env=args.env, labels=labels, steps=steps).validate())
     for sub in ("rlhf", "constant"):  # a new demo replaces the last one (only its own runs)
         folder = args.out / sub
         if (folder / "config.json").exists():
@@ -155,9 +173,15 @@ def _demo(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "report": _report, "video": _video, "demo": _demo}
+COMMANDS = {"report": _report, "video": _video, "demo": _demo}
 
 
-def main(argv: list[str]) -> int:
-    """Run the sub-command named by ``argv[0]`` with the rest of ``argv``."""
+def main(argv: list[str], *, window_answerer: WindowFactory | None = None) -> int:
+    """Run the sub-command named by ``argv[0]`` with the rest of ``argv``.
+
+    ``window_answerer(annotator)`` makes the comparison window's answerer for ``hfrl train
+    --teacher human``; the command that composes the layers (``human_ui.cli``) hands it in.
+    """
+    if argv[0] == "train":
+        return _train(argv[1:], window_answerer=window_answerer)
     return COMMANDS[argv[0]](argv[1:])

@@ -27,7 +27,7 @@ LIVE_TEACHERS = ("store", "human")
 QUERY_METHODS = ("uniform", "disagreement", "entropy")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """Settings of one training run (RLHF, or a baseline with the same budget).
 
@@ -86,11 +86,13 @@ class TrainConfig:
     )
     ensemble: int = field(default=3, metadata={"help": "reward networks in the ensemble"})
     eval_episodes: int = field(default=10, metadata={"help": "episodes per true-return evaluation"})
-    wait_timeout: float = field(
-        default=0.0,
-        metadata={"help": "seconds to wait for answers with --teacher store (0: forever)"},
+    wait_timeout: float | None = field(
+        default=None,
+        metadata={"help": "seconds to wait for answers with --teacher store (default: forever)"},
     )
-    annotator: str = field(default="", metadata={"help": "name of the person (--teacher human)"})
+    annotator: str | None = field(
+        default=None, metadata={"help": "name of the person (--teacher human)"}
+    )
     video: bool = field(default=True, metadata={"help": "film the trained agent at the end"})
     kl_coef: float = field(
         default=0.0,
@@ -99,8 +101,8 @@ class TrainConfig:
             "pi_ref the --reference policy or else PPO's initial one (0: no penalty)"
         },
     )
-    reference: str = field(
-        default="",
+    reference: str | None = field(
+        default=None,
         metadata={
             "help": "a PPO policy .zip for this env (e.g. `hfrl lesson 8`'s bc_policy.zip) "
             "that PPO starts from and --kl-coef keeps it close to"
@@ -150,25 +152,51 @@ class TrainConfig:
             raise ConfigError(f"--label-decay must be in (0, 1], got {self.label_decay}")
         if not 0.0 <= self.kl_coef < float("inf"):
             raise ConfigError(f"--kl-coef must be finite and >= 0, got {self.kl_coef}")
-        if self.reference and not Path(self.reference).is_file():
+        if self.wait_timeout is not None and not 0.0 < self.wait_timeout < float("inf"):
+            raise ConfigError(
+                f"--wait-timeout must be a positive number of seconds, got {self.wait_timeout}; "
+                "leave it out to wait forever"
+            )
+        if self.annotator is not None and not self.annotator.strip():
+            raise ConfigError("--annotator must not be empty; give the person's name")
+        if self.reference is not None and not Path(self.reference).is_file():
             raise ConfigError(
                 f"--reference {self.reference} is not a file; pass a policy.zip of this env"
             )
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The settings by name, as saved in ``config.json``."""
+        return dataclasses.asdict(self)
+
     def to_json(self) -> str:
         """The config as JSON (saved in the run folder)."""
-        return json.dumps(dataclasses.asdict(self), indent=2)
+        return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
-        """Read a config written by :meth:`to_json` (unknown keys are refused)."""
+        """Read a config written by :meth:`to_json` (unknown keys are refused).
+
+        Run folders made before settings became optional wrote ``""`` for no annotator or
+        reference and ``0`` for waiting forever; those read as ``None``.
+
+        Example:
+            >>> TrainConfig.from_json('{"reference": "", "wait_timeout": 0.0}').reference is None
+            True
+        """
         data: dict[str, Any] = json.loads(text)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
             raise ConfigError(f"config.json has unknown settings {sorted(unknown)}")
+        for name, legacy_none in _LEGACY_NONE.items():
+            if name in data and data[name] == legacy_none:
+                data[name] = None
         return cls(**data)
+
+
+_LEGACY_NONE: dict[str, Any] = {"annotator": "", "reference": "", "wait_timeout": 0.0}
+"""Values that meant "not set" in config.json files written before ``None`` was used."""
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -181,7 +209,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                 flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
             )
         else:
-            kind = {"int": int, "float": float}.get(str(item.type), str)
+            base = str(item.type).split(" | ")[0]
+            kind = {"int": int, "float": float}.get(base, str)
             parser.add_argument(flag, type=kind, default=None, help=help_text)
 
 

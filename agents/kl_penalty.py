@@ -102,9 +102,8 @@ def mean_kl(
         observations: ``(N, *obs_shape)`` states to average over.
 
     Example:
-        >>> from agents.ppo import make_ppo, make_training_venv
-        >>> venv = make_training_venv("hfrl/CartPole-v0", num_envs=1, seed=0, clip_num_steps=10)
-        >>> ppo = make_ppo(venv, "hfrl/CartPole-v0", seed=0, device="cpu")
+        >>> from agents.ppo import untrained_ppo
+        >>> ppo = untrained_ppo("hfrl/CartPole-v0", seed=0)
         >>> mean_kl(ppo.policy, frozen_copy(ppo.policy), np.zeros((3, 4), np.float32))
         0.0
     """
@@ -147,10 +146,10 @@ class KLPenalty(BaseCallback):
         history: one :class:`KLRecord` per rollout.
 
     Example:
-        >>> from agents.ppo import make_ppo, make_training_venv
+        >>> from agents.ppo import PPOHyperparameters, make_ppo, make_training_venv
         >>> venv = make_training_venv("hfrl/CartPole-v0", num_envs=2, seed=0, clip_num_steps=10)
         >>> ppo = make_ppo(venv, "hfrl/CartPole-v0", seed=0, device="cpu",
-        ...                overrides={"n_steps": 32})
+        ...                hyperparameters=PPOHyperparameters(n_steps=32))
         >>> penalty = KLPenalty(ppo.policy, kl_coef=0.5)
         >>> _ = ppo.learn(128, callback=penalty)  # two rollouts of 2 envs x 32 steps
         >>> len(penalty.history), penalty.history[0].mean_kl

@@ -1,78 +1,303 @@
-"""The RLHF loop of Christiano et al. (2017), one round at a time.
+"""The RLHF loop of Christiano et al. (2017), built from small parts.
 
 Functions:
-    labels_per_round: a front-loaded split of the label budget over the rounds.
-    steps_per_round: PPO env steps of each round.
+    run_rounds: the rounds, given the parts (the paper's loop).
+    build_parts: the parts of a run from its config (new, or restored from its folder).
     train: run (or resume) a training run; RLHF, or a baseline with the same budget.
 
+Classes:
+    Learner, RewardFit, Checkpoint: what the loop needs of the agent, the reward fitter and
+        the run checkpoint (``PPOAgent``, ``RewardFitter``, ``RunCheckpoint``).
+    LoopParts: the parts one run's loop calls.
+
 Each round: the clips of the latest experience (round 0: of the untrained policy) -> pairs
-chosen -> posted to the store as queries -> a teacher answers -> the reward model is refit on
-every answer so far -> PPO continues on the new learned reward -> the policy is evaluated on
-the true reward and everything is saved. A baseline (``reward`` = true, constant, random) runs
-the same rounds with no labels, so its curves line up with RLHF's.
+chosen -> posted to the store as queries -> an answerer answers them -> the reward model is
+refit on every answer so far -> PPO continues on the new learned reward -> the policy is
+evaluated on the true reward and everything is saved. A baseline (``reward`` = true, constant,
+random) runs the same rounds with no labels, so its curves line up with RLHF's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Protocol
+
 import numpy as np
 
-from agents.config import TrainConfig
-from agents.session import TrainingSession
+from agents.answerers import Answerer, ScriptedAnswerer, StoreAnswerers
+from agents.callbacks import Progress
+from agents.checkpoint import RunCheckpoint, RunState, WallClock
+from agents.config import TrainConfig, ensure_writable
+from agents.evaluate import Evaluation
+from agents.kl_penalty import kl_penalty_for_run
+from agents.pair_selector import PairSelector, post_pairs
+from agents.plan import RunPlan
+from agents.ppo import make_training_venv, ppo_settings
+from agents.ppo_agent import PPOAgent
+from agents.reward_fitter import RewardFitter, Spaces, new_reward_model
+from agents.rewards import ConstantReward
+from agents.run_folder import RunFolder
 from agents.summary import finish_run
+from hfrl_gym.clips import Clip
+from hfrl_gym.errors import ConfigError
+from hfrl_gym.reward_model import RewardModel
+from hfrl_gym.reward_model.net import resolve_device
+from hfrl_gym.store import LabelStore
 
 
-def labels_per_round(num_labels: int, num_rounds: int, decay: float) -> list[int]:
-    """Split ``num_labels`` over rounds in proportion to ``decay**k``; the sum is exact.
+class Learner(Protocol):
+    """The agent: learns on the current reward, records clips, is evaluated."""
 
-    Example:
-        >>> labels_per_round(100, 4, 0.5)
-        [53, 27, 13, 7]
+    def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> list[Clip]:
+        """Clips of the current policy, acting without learning."""
+        ...
+
+    def train(self, num_env_steps: int, *, round_index: int) -> None:
+        """Learn for ``num_env_steps`` on the current reward."""
+        ...
+
+    def harvested_clips(self) -> list[Clip]:
+        """Clips of the experience since the last call."""
+        ...
+
+    def evaluate(self) -> Evaluation:
+        """True return of the current policy."""
+        ...
+
+
+class RewardFit(Protocol):
+    """The reward fitter: refits on every answer in the store."""
+
+    def fit(self, store: LabelStore) -> Any:
+        """Refit; return the fit's report."""
+        ...
+
+
+class Checkpoint(Protocol):
+    """Saves a finished round so the run can resume after it."""
+
+    def save(self, round_index: int, evaluation: Evaluation, *, labels_round: int) -> Any:
+        """Save the round's results."""
+        ...
+
+
+@dataclass(frozen=True)
+class LoopParts:
+    """What one run's loop calls; :func:`build_parts` makes them from a config."""
+
+    store: LabelStore
+    agent: Learner
+    pairs: PairSelector
+    answerer: Answerer | None
+    reward: RewardFit | None
+    checkpoint: Checkpoint
+    clip_num_steps: int
+
+
+def run_rounds(parts: LoopParts, plan: RunPlan, *, first_round: int = 0) -> None:
+    """Run rounds ``first_round`` .. ``plan.num_rounds - 1`` (Christiano et al. 2017, sec. 2.2).
+
+    A resumed round reuses the queries it had posted; answered ones are never asked again.
     """
-    weights = decay ** np.arange(num_rounds)
-    shares = num_labels * weights / weights.sum()
-    counts = np.floor(shares).astype(int)
-    for index in np.argsort(-(shares - counts), kind="stable")[: num_labels - counts.sum()]:
-        counts[index] += 1
-    return [int(c) for c in counts]
+    store, agent = parts.store, parts.agent
+    clips: list[Clip] = []  # the first round (or a resumed one) records the current policy
+    for k in range(first_round, plan.num_rounds):
+        if plan.labels[k] > 0:
+            assert parts.answerer is not None
+            assert parts.reward is not None
+            queries = store.queries(round=k)
+            if not queries:
+                if not clips:
+                    clips = agent.record(
+                        plan.initial_env_steps, round_index=k, clip_num_steps=parts.clip_num_steps
+                    )
+                queries = post_pairs(store, k, parts.pairs.select(clips, plan.labels[k]))
+            parts.answerer.answer(store, queries)  # (1) people or teachers compare clips
+            parts.reward.fit(store)  # (2) the reward model is fit on every answer
+        agent.train(plan.ppo_env_steps[k], round_index=k)  # (3) RL on the learned reward
+        clips = agent.harvested_clips()
+        parts.checkpoint.save(k, agent.evaluate(), labels_round=plan.labels[k])
 
 
-def steps_per_round(num_env_steps: int, num_rounds: int, rollout_steps: int = 1) -> list[int]:
-    """PPO env steps of each round: whole rollouts, spread evenly, never over the budget.
-
-    PPO collects whole rollouts of ``rollout_steps`` (``n_steps * num_envs``) env steps, so a
-    round asked for a part of one would overrun. The budget's whole rollouts are spread over
-    the rounds, earlier rounds taking the remainder.
-
-    Example:
-        >>> steps_per_round(100, 3)
-        [34, 33, 33]
-        >>> steps_per_round(48_000, 6, rollout_steps=4096)  # 11 rollouts
-        [8192, 8192, 8192, 8192, 8192, 4096]
-    """
-    rollouts = num_env_steps // rollout_steps
-    base, extra = divmod(rollouts, num_rounds)
-    return [(base + (k < extra)) * rollout_steps for k in range(num_rounds)]
-
-
-def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = True) -> dict:
-    """Run ``config`` to the end (or resume it) and return its summary."""
-    session = TrainingSession(config, resume=resume, show_progress=show_progress)
-    learns_reward = config.reward == "learned"
-    labels = labels_per_round(
-        config.labels if learns_reward else 0, config.rounds, config.label_decay
+def plan_run(config: TrainConfig) -> RunPlan:
+    """The budget of ``config``'s rounds (``ConfigError`` with the arithmetic if it cannot)."""
+    settings = ppo_settings(config.env)
+    return RunPlan.create(
+        num_labels=config.labels if config.reward == "learned" else 0,
+        num_env_steps=config.steps,
+        num_rounds=config.rounds,
+        label_decay=config.label_decay,
+        initial_env_steps=config.initial_steps,
+        rollout_env_steps=settings.ppo.rollout_env_steps(settings.num_envs),
     )
-    ppo_budget = config.steps - (config.initial_steps if learns_reward else 0)
-    ppo_steps = steps_per_round(ppo_budget, config.rounds, session.rollout_steps)
+
+
+def _answerer(
+    config: TrainConfig, run: RunFolder, progress: Progress, given: Answerer | None
+) -> Answerer:
+    if given is not None:
+        return given
+    if config.teacher == "store":
+
+        def show(answered: int | None, total: int) -> None:
+            progress.note(waiting=None if answered is None else f"{answered}/{total} answers")
+
+        return StoreAnswerers(
+            timeout_s=config.wait_timeout,
+            resume_command=f"hfrl train --resume {run.root}",
+            on_progress=show,
+        )
+    if config.teacher == "human":
+        raise ConfigError(
+            "--teacher human opens the comparison window, which this entry point was not "
+            "given; run it through the `hfrl train` command"
+        )
+    return ScriptedAnswerer(
+        config.teacher,
+        env_id=config.env,
+        goal=config.goal,
+        clip_num_steps=config.clip_steps,
+        rng=np.random.default_rng(config.seed + 7),
+    )
+
+
+def _reward_model(
+    config: TrainConfig, run: RunFolder, spaces: Spaces, device: str, *, resume: bool
+) -> RewardModel:
+    """The run's saved reward model when resuming one that has it, else a new one."""
+    obs_space, act_space = spaces.observation_space, spaces.action_space
+    if resume and run.reward_model_dir.exists():
+        return RewardModel.load(
+            run.reward_model_dir,
+            env_id=config.env,
+            observation_space=obs_space,
+            action_space=act_space,
+            device=device,
+        )
+    return new_reward_model(
+        config.env, spaces, num_members=config.ensemble, device=device, seed=config.seed
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    parts: LoopParts
+    agent: PPOAgent
+    fitter: RewardFitter | None
+    checkpoint: RunCheckpoint
+    progress: Progress
+    state: RunState
+    device: str
+
+
+def build_parts(
+    config: TrainConfig,
+    plan: RunPlan,
+    *,
+    resume: bool,
+    show_progress: bool,
+    answerer: Answerer | None,
+) -> _Run:
+    """Make (or restore from ``config.out``) the store, agent, reward fitter and answerer."""
+    run = RunFolder(config.out)
+    ensure_writable(run.root)
+    clock = WallClock()
+    device = str(resolve_device(config.device))
+    rng = np.random.default_rng(config.seed)  # pair selection and fits share it, in order
+    state = RunState()  # a run killed before its first checkpoint resumes from round 0
+    if resume and run.state_path.exists():
+        state = RunState.from_dict(run.read_json(run.state_path))
+    clock.before_s = state.wall_seconds
+    if resume and not run.store_path.exists():
+        raise ConfigError(
+            f"{run.store_path} is missing, so the run's labels are lost; put the store back "
+            f"(or `hfrl store import` an export of it) before resuming, or start a new run"
+        )
+    store = LabelStore(run.store_path)  # made before config.json: a resumable run has one
+    if not resume:
+        run.write_json(run.config_path, config.to_dict())
+    venv = make_training_venv(
+        config.env,
+        num_envs=ppo_settings(config.env).num_envs,
+        seed=config.seed + 1000 * state.next_round,
+        clip_num_steps=config.clip_steps,
+        absorbing_steps=config.absorbing_steps,
+    )
+    fitter = None
+    if config.reward in ("learned", "random"):
+        model = _reward_model(config, run, venv, device, resume=resume)
+        fitter = RewardFitter(model, rng, fitted=resume and run.reward_model_dir.exists())
+    reward = ConstantReward() if config.reward == "constant" else fitter and fitter.model
+    # (``true``: no fitter, so PPO keeps the env's reward)
+    progress = Progress(config.steps, initial=state.env_steps, enabled=show_progress)
+    agent = PPOAgent(
+        config.env,
+        venv,
+        reward,
+        seed=config.seed,
+        device=device,
+        ppo_budget=plan.ppo_budget,
+        tensorboard_log=run.tensorboard_dir,
+        eval_episodes=config.eval_episodes,
+        goal=config.goal,
+        progress=progress,
+    )
+    if resume:
+        agent.restore(run.policy_path, ppo_steps=state.ppo_steps, env_steps=state.env_steps)
+    kl = kl_penalty_for_run(
+        agent.ppo,
+        kl_coef=config.kl_coef,
+        reference=config.reference,
+        run_root=run.root,
+        resume=resume,
+    )
+    if kl is not None:
+        agent.extra_callbacks.append(kl)
+    checkpoint = RunCheckpoint(
+        run, agent=agent, fitter=fitter, store=store, clock=clock, progress=progress
+    )
+    parts = LoopParts(
+        store=store,
+        agent=agent,
+        pairs=PairSelector(config.query, rng, fitter),
+        answerer=_answerer(config, run, progress, answerer) if fitter is not None else None,
+        reward=fitter if config.reward == "learned" else None,
+        checkpoint=checkpoint,
+        clip_num_steps=config.clip_steps,
+    )
+    return _Run(parts, agent, fitter, checkpoint, progress, state, device)
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    show_progress: bool = True,
+    answerer: Answerer | None = None,
+) -> dict[str, Any]:
+    """Run ``config`` to the end (or resume it from ``config.out``) and return its summary.
+
+    Args:
+        config: the run's settings (validated).
+        resume: continue the run in ``config.out`` from its last finished round.
+        show_progress: draw the progress bar.
+        answerer: who answers the queries, in place of the one ``config.teacher`` names
+            (the command hands in the comparison window for ``--teacher human``).
+    """
+    plan = plan_run(config)
+    built = build_parts(config, plan, resume=resume, show_progress=show_progress, answerer=answerer)
     try:
-        clips = []  # round 0: post_queries records the untrained policy's clips
-        for k in range(session.next_round, config.rounds):
-            if learns_reward and labels[k] > 0:
-                queries = session.post_queries(k, clips, labels[k])
-                session.answer(queries)
-                session.refit_reward_model()
-            session.train_ppo(ppo_steps[k])
-            clips = session.harvester.pop_clips()
-            session.checkpoint(k, session.evaluate(), labels[k])
-        return finish_run(session)
+        run_rounds(built.parts, plan, first_round=built.state.next_round)
+        return finish_run(
+            config,
+            built.checkpoint.run,
+            labels_used=built.checkpoint.labels_used(),
+            env_steps=built.agent.env_steps,
+            wall_seconds=built.checkpoint.clock.seconds(),
+            device=built.device,
+            last_fit=None if built.fitter is None else built.fitter.last_fit,
+        )
     finally:
-        session.close()
+        built.progress.close()
+        built.agent.close()
+        built.parts.store.close()

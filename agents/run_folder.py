@@ -87,8 +87,17 @@ class RunFolder:
         self._write_atomic(path, json.dumps(data, indent=2, default=str))
 
     def read_json(self, path: Path) -> dict[str, Any]:
-        """Read a JSON file of the run."""
-        return json.loads(path.read_text())
+        """Read a JSON object file of the run (``ConfigError`` naming a damaged one)."""
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ConfigError(
+                f"cannot read {path} ({error}); the run folder is damaged: restore the file "
+                "or start a new run with another --out"
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} holds no JSON object; restore it or start a new run")
+        return data
 
     def append_metrics(self, row: dict[str, Any]) -> None:
         """Append one round's metrics to ``metrics.csv`` (missing columns left blank)."""

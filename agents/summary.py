@@ -12,7 +12,9 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agents.session import TrainingSession
+    from agents.config import TrainConfig
+    from agents.run_folder import RunFolder
+    from hfrl_gym.reward_model.trainer import FitReport
 
 SUMMARY_KEYS = (
     "env",
@@ -48,12 +50,23 @@ def versions() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def finish_run(session: TrainingSession) -> dict[str, Any]:
-    """Write ``summary.json`` from the last round's metrics, then figures and the video."""
-    config, run = session.config, session.run
+def finish_run(
+    config: TrainConfig,
+    run: RunFolder,
+    *,
+    labels_used: int,
+    env_steps: int,
+    wall_seconds: float,
+    device: str,
+    last_fit: FitReport | None,
+) -> dict[str, Any]:
+    """Write ``summary.json`` from the last round's metrics, then figures and the video.
+
+    ``last_fit`` is the last reward fit of this process; without one (a resumed run whose
+    last round asked nothing) the accuracy comes from the metrics.
+    """
     last = run.read_metrics()[-1]
-    fit = session.last_fit
-    accuracy = getattr(fit, "val_accuracy", None)
+    accuracy = None if last_fit is None else last_fit.val_accuracy
     if accuracy is None and config.reward == "learned":
         accuracy = last.get("val_accuracy")
     summary: dict[str, Any] = {
@@ -61,14 +74,14 @@ def finish_run(session: TrainingSession) -> dict[str, Any]:
         "teacher": config.teacher if config.reward == "learned" else None,
         "goal": config.goal,
         "reward": config.reward,
-        "labels_used": session.labels_used(),
-        "env_steps": session.env_steps,
-        "wall_seconds": round(session.wall_seconds(), 2),
+        "labels_used": labels_used,
+        "env_steps": env_steps,
+        "wall_seconds": round(wall_seconds, 2),
         "true_return_mean": last["true_return_mean"],
         "true_return_std": last["true_return_std"],
         "goal_return_mean": last["goal_return_mean"],
         "reward_val_accuracy": accuracy,
-        "device": session.device,
+        "device": device,
         "seed": config.seed,
         "versions": versions(),
     }

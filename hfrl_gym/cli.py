@@ -1,41 +1,31 @@
-"""The ``hfrl`` command.
+"""The foundation's sub-commands of ``hfrl``, and what every sub-command shares.
 
-Sub-commands:
+Sub-commands (added to the ``hfrl`` parser by :func:`add_commands`):
     envs     print the suite: ids, horizons, spaces, goals.
     record   record clips from a suite env with a random policy into a label store.
     gif      re-render stored clips (one, or a query's two side by side) to GIF or MP4.
     store    inspect, export or import a label store.
-    train, report, video, demo   (``agents``) train from preferences, plot, film.
-    label, play                  (``human_ui``) the desktop windows.
-    lesson                       (``agents.lessons``) the classroom lessons.
 
-This module composes the layers, so it is the one place in ``hfrl_gym`` that imports ``agents``
-and ``human_ui``: lazily, inside the sub-command that needs them. A user's mistake (an
-``HfrlError``) prints one line, ``error: <what to fix>``, and exits with status 2.
+Functions:
+    positive_int: an ``argparse`` type for positive integers.
+    add_commands: add the sub-commands above to a parser.
+    run_guarded: run a command; a user's mistake becomes one ``error:`` line, exit 2.
+    limit_torch_threads: run torch on one CPU thread unless told otherwise.
+
+The ``hfrl`` command itself is composed at the top layer, in ``human_ui.cli``, which adds the
+sub-commands of ``agents`` (train, report, video, demo, lesson) and of ``human_ui`` (label,
+play): this layer never imports the layers above it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from hfrl_gym.errors import ConfigError, HfrlError
-
-# Sub-commands implemented in other layers: name -> (module, help). Each module has
-# ``main(argv: list[str]) -> int`` with its own argument parser.
-DELEGATED: dict[str, tuple[str, str]] = {
-    "train": ("agents.cli", "train an agent from preferences (RLHF) or a baseline"),
-    "report": ("agents.cli", "figures comparing one or more run folders"),
-    "video": ("agents.cli", "MP4 of a run's trained agent"),
-    "demo": ("agents.cli", "the README's main job: a small RLHF run with its report"),
-    "label": ("human_ui.cli", "the comparison window: answer a store's queries"),
-    "play": ("human_ui.cli", "play a suite env with the keyboard, recording clips"),
-    "lesson": ("agents.lessons", "classroom lessons on RLHF (list them with `hfrl lesson`)"),
-}
 
 
 def positive_int(text: str) -> int:
@@ -117,13 +107,8 @@ def _cmd_store(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``hfrl`` (delegated sub-commands parse their own flags)."""
-    parser = argparse.ArgumentParser(
-        prog="hfrl", description="Reinforcement learning from human feedback on control tasks."
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``envs``, ``record``, ``gif`` and ``store`` to the ``hfrl`` parser's sub-commands."""
     p = sub.add_parser("envs", help="print the suite: ids, horizons, spaces, goals")
     p.set_defaults(func=_cmd_envs)
 
@@ -152,11 +137,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", type=Path, nargs="?", help="export/import folder")
     p.set_defaults(func=_cmd_store)
 
-    for name, (_, help_text) in DELEGATED.items():
-        p = sub.add_parser(name, help=help_text, add_help=False, prefix_chars="\0")
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-    return parser
-
 
 def run_guarded(func: Callable[[], int]) -> int:
     """Run a command; a user's mistake becomes one ``error:`` line and exit status 2."""
@@ -179,23 +159,3 @@ def limit_torch_threads() -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("HFRL_TORCH_THREADS", "1")))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``hfrl`` console command."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if argv and argv[0] in DELEGATED:
-        limit_torch_threads()
-        module_name = DELEGATED[argv[0]][0]
-        module = importlib.import_module(module_name)
-        return run_guarded(lambda: module.main(argv))
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    return run_guarded(lambda: args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

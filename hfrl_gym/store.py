@@ -3,7 +3,9 @@
 The trainer posts queries (pairs of clips) and waits; any number of answerers (a scripted
 teacher in this process, a labelling window in another, a second window) answer through the
 store. One store is one SQLite file in WAL mode; the schema is in ``docs/STORE_FORMAT.md``,
-export and import of a versioned folder in :mod:`hfrl_gym.store_io`.
+export and import of a versioned folder in :mod:`hfrl_gym.store_io`. A ``LabelStore`` holds
+a :class:`~hfrl_gym.store_sqlite.StoreDatabase`, which owns the file and runs every SQL
+statement; this module keeps the rules (what may be stored, what counts as the answer).
 
 Durability: every write is one transaction, committed with ``synchronous=FULL`` (the WAL is
 fsynced at every commit) before the call returns, so killing any process at any moment, or
@@ -17,91 +19,37 @@ open a new one in the child.
 
 Classes:
     LabelStore: open or create a store; clips, queries, claims, answers and metadata.
-    Query: a posted pair of clip uids.
-    AnswerRecord: a stored answer.
+    Query: a posted pair of clip uids (from :mod:`hfrl_gym.store_records`).
+    AnswerRecord: a stored answer (from :mod:`hfrl_gym.store_records`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.answers import Answer
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError, StoreError
-from hfrl_gym.store_sqlite import CLIP_COLUMNS, IN_JSON, StoreFile, clip_from_row, clip_row
+from hfrl_gym.store_codec import clip_from_row, clip_row, to_json
+from hfrl_gym.store_records import AnswerRecord, Query, answer_record
+from hfrl_gym.store_sqlite import RESERVED_META, StoreDatabase
 
-_QUERY_COLS = "id, left_uid, right_uid, round, created"
-_ANSWER_COLS = "id, query_id, choice, annotator, seconds, created"
-
-
-@dataclass(frozen=True)
-class Query:
-    """A pair of clips posted for comparison.
-
-    Attributes:
-        id: the store's id of the query (increasing in posting order).
-        left_uid: uid of the clip shown on the left.
-        right_uid: uid of the clip shown on the right.
-        round: the trainer's round that posted it.
-        created: when it was posted, in seconds since the Unix epoch.
-
-    Example:
-        >>> Query(id=1, left_uid="a1", right_uid="b2", round=0, created=0.0).round
-        0
-    """
-
-    id: int
-    left_uid: str
-    right_uid: str
-    round: int
-    created: float
+_FIX_RECORDS = "the export is damaged or incomplete: export the store again"
 
 
-@dataclass(frozen=True)
-class AnswerRecord:
-    """An answer as stored: the :class:`Answer` plus its row id, query and time.
-
-    Attributes:
-        id: the answer's row id (increasing in the order answers reached this store).
-        query_id: the query answered.
-        choice: the verdict.
-        annotator: who answered.
-        seconds: time taken to answer, in seconds.
-        created: when it was stored, in seconds since the Unix epoch.
-
-    Example:
-        >>> AnswerRecord(7, 1, Choice.LEFT, "ana", 2.5, 0.0).answer.target
-        1.0
-    """
-
-    id: int
-    query_id: int
-    choice: Choice
-    annotator: str
-    seconds: float
-    created: float
-
-    @property
-    def answer(self) -> Answer:
-        """The answer without its storage details."""
-        return Answer(self.choice, annotator=self.annotator, seconds=self.seconds)
-
-
-def _record(row: Sequence[Any]) -> AnswerRecord:
-    return AnswerRecord(row[0], row[1], Choice(row[2]), row[3], row[4], row[5])
-
-
-class LabelStore(StoreFile):
+class LabelStore:
     """Clips, queries and answers in one SQLite file (WAL mode, ``schema_version`` 1).
 
-    Opening, metadata (``set_meta``, ``get_meta``), ``check`` and ``close`` come from
-    :class:`~hfrl_gym.store_sqlite.StoreFile`; use it as a context manager.
+    It holds a :class:`~hfrl_gym.store_sqlite.StoreDatabase` (the file and its SQL); use it
+    as a context manager, or call :meth:`close`.
 
     Args:
         path: the store's file. A new path makes a new store when ``create`` is true.
@@ -129,6 +77,60 @@ class LabelStore(StoreFile):
         >>> folder.cleanup()
     """
 
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        self._db = StoreDatabase(path, create=create)
+
+    @property
+    def path(self) -> Path:
+        """The store's file."""
+        return self._db.path
+
+    def close(self) -> None:
+        """Close the file (idempotent). Everything was already committed."""
+        self._db.close()
+
+    def __enter__(self) -> LabelStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+    def check(self) -> list[str]:
+        """SQLite's full integrity check: the problems found (empty when the file is sound)."""
+        return self._db.check()
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """A context in which every call of this store sees one consistent state of it.
+
+        Other processes may keep writing meanwhile (seen after it ends); other threads of
+        this process wait for it. Use it to read (an export): it holds no write lock.
+        """
+        return self._db.transaction(write=False)
+
+    # -- metadata ------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable run-level value under ``key``, replacing any old one."""
+        if key in RESERVED_META:
+            raise StoreError(f"meta key {key!r} is reserved for the store itself; use another")
+        try:
+            text = to_json(value)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"meta {key!r} must be JSON-serialisable ({exc})") from exc
+        self._db.put_meta(key, text)
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """The value stored under ``key``, or ``default`` when there is none."""
+        text = self._db.meta_text(key)
+        return default if text is None else json.loads(text)
+
+    def all_meta(self) -> dict[str, Any]:
+        """Every metadata value by key, the store's own ``app`` and ``schema_version`` too."""
+        return {key: json.loads(text) for key, text in self._db.all_meta().items()}
+
     # -- clips ---------------------------------------------------------------------------
 
     def add_clip(self, clip: Clip) -> str:
@@ -143,18 +145,20 @@ class LabelStore(StoreFile):
                 arrays or provenance cannot be stored without pickle.
         """
         rows = [clip_row(clip) for clip in clips]
-        with self._transaction() as conn:
+        with self._db.transaction():
+            kinds = self._db.clip_kinds([row[0] for row in rows])
+            new = []
             for row in rows:
-                old = conn.execute(
-                    "SELECT env_id, num_steps FROM clips WHERE uid = ?", (row[0],)
-                ).fetchone()
+                old = kinds.get(row[0])
                 if old is None:
-                    conn.execute(f"INSERT INTO clips VALUES ({', '.join('?' * 10)})", row)
-                elif tuple(old) != (row[1], row[2]):
+                    kinds[row[0]] = (row[1], row[2])
+                    new.append(row)
+                elif old != (row[1], row[2]):
                     raise StoreError(
                         f"clip uid {row[0]} is already stored for {old[0]!r} with {old[1]} "
                         f"steps, not {row[1]!r} with {row[2]}; give each new clip a new uid"
                     )
+            self._db.insert_clips(new)
         return [row[0] for row in rows]
 
     def get_clip(self, uid: str) -> Clip:
@@ -164,9 +168,7 @@ class LabelStore(StoreFile):
     def get_clips(self, uids: Sequence[str]) -> list[Clip]:
         """The clips with these uids, in the order given (``StoreError`` naming unknown ones)."""
         uids = list(uids)
-        sql = f"SELECT {CLIP_COLUMNS} FROM clips WHERE uid {IN_JSON}"
-        rows = self._read(sql, [json.dumps(uids)])
-        by_uid = {row[0]: row for row in rows}
+        by_uid = {row[0]: row for row in self._db.clip_rows(uids)}
         missing = [uid for uid in uids if uid not in by_uid]
         if missing:
             raise StoreError(
@@ -178,14 +180,21 @@ class LabelStore(StoreFile):
 
     def clip_uids(self, env_id: str | None = None) -> list[str]:
         """Uids of all clips (of one env when given), in the order they were stored."""
-        where, params = ("", []) if env_id is None else (" WHERE env_id = ?", [env_id])
-        return [
-            row[0] for row in self._read(f"SELECT uid FROM clips{where} ORDER BY rowid", params)
-        ]
+        return self._db.clip_uids(env_id)
 
     def num_clips(self) -> int:
         """Number of stored clips."""
-        return int(self._read("SELECT COUNT(*) FROM clips")[0][0])
+        return self._db.num_clips()
+
+    def clip_records(self) -> Iterator[tuple[dict[str, Any], Clip]]:
+        """Every clip with its record, in the order stored, read one at a time.
+
+        The record is the clip's stored provenance plus ``created``, when it entered this
+        store (a line of an export's ``clips.jsonl``, without ``arrays``). Iterate inside
+        :meth:`snapshot` to see the same state as other calls made there.
+        """
+        for uid, provenance, created in self._db.clip_index():
+            yield {**json.loads(provenance), "created": created}, self.get_clip(uid)
 
     # -- queries -------------------------------------------------------------------------
 
@@ -203,9 +212,8 @@ class LabelStore(StoreFile):
         pairs = [(str(left), str(right)) for left, right in pairs]
         uids = sorted({uid for pair in pairs for uid in pair})
         now = time.time()
-        with self._transaction() as conn:
-            sql = f"SELECT uid, env_id FROM clips WHERE uid {IN_JSON}"
-            env_of = dict(conn.execute(sql, [json.dumps(uids)]).fetchall())
+        with self._db.transaction():
+            env_of = {uid: kind[0] for uid, kind in self._db.clip_kinds(uids).items()}
             missing = [uid for uid in uids if uid not in env_of]
             if missing:
                 raise StoreError(
@@ -219,21 +227,19 @@ class LabelStore(StoreFile):
                         f"clips of one env, got {env_of[left]!r} and {env_of[right]!r} (nothing "
                         "was posted)"
                     )
-            sql = "INSERT INTO queries (uid, left_uid, right_uid, round, created) VALUES "
             rows = [(uuid.uuid4().hex, left, right, int(round), now) for left, right in pairs]
-            return [int(conn.execute(sql + "(?, ?, ?, ?, ?)", row).lastrowid or 0) for row in rows]
+            return self._db.insert_queries(rows)
 
     def get_query(self, query_id: int) -> Query:
         """The query with this id (``StoreError`` when unknown)."""
-        rows = self._read(f"SELECT {_QUERY_COLS} FROM queries WHERE id = ?", [int(query_id)])
+        rows = self._db.query_rows(ids=[int(query_id)])
         if not rows:
             raise StoreError(f"no query {query_id} in {self.path}; use an id from queries()")
         return Query(*rows[0])
 
     def queries(self, round: int | None = None) -> list[Query]:
         """All queries (of one round when given), ordered by id."""
-        where, params = ("", []) if round is None else (" WHERE round = ?", [int(round)])
-        rows = self._read(f"SELECT {_QUERY_COLS} FROM queries{where} ORDER BY id", params)
+        rows = self._db.query_rows(round=None if round is None else int(round))
         return [Query(*row) for row in rows]
 
     def pending_queries(
@@ -250,20 +256,10 @@ class LabelStore(StoreFile):
             limit: return at most this many (``None``: all).
             query_ids: consider only these queries.
         """
-        by_annotator = "" if annotator is None else " AND a.annotator = ?"
-        sql = f"SELECT {_QUERY_COLS} FROM queries q WHERE NOT EXISTS "
-        sql += f"(SELECT 1 FROM answers a WHERE a.query_id = q.id{by_annotator})"
-        params: list[Any] = [] if annotator is None else [annotator]
-        if query_ids is not None:
-            sql += f" AND q.id {IN_JSON}"
-            params.append(json.dumps([int(qid) for qid in query_ids]))
-        sql += " ORDER BY q.id"
-        if limit is not None:
-            if limit < 0:
-                raise ConfigError(f"limit must be >= 0 or None, got {limit}")
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        return [Query(*row) for row in self._read(sql, params)]
+        if limit is not None and limit < 0:
+            raise ConfigError(f"limit must be >= 0 or None, got {limit}")
+        rows = self._db.pending_query_rows(annotator=annotator, limit=limit, query_ids=query_ids)
+        return [Query(*row) for row in rows]
 
     def claim_pending(
         self, claimant: str, *, limit: int = 1, lease_s: float = 600.0
@@ -282,22 +278,12 @@ class LabelStore(StoreFile):
         if limit < 0:
             raise ConfigError(f"limit must be >= 0, got {limit}")
         now = time.time()
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM claims WHERE expires <= ?", [now])
-            rows = conn.execute(
-                f"SELECT {_QUERY_COLS} FROM queries q WHERE NOT EXISTS (SELECT 1 FROM answers a "
-                "WHERE a.query_id = q.id) AND NOT EXISTS (SELECT 1 FROM claims c WHERE "
-                "c.query_id = q.id AND c.claimant != ?) ORDER BY q.id LIMIT ?",
-                [claimant, int(limit)],
-            ).fetchall()
-            claims = [(row[0], claimant, now + lease_s) for row in rows]
-            conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", claims)
+        rows = self._db.claim(claimant, limit=limit, now=now, expires=now + lease_s)
         return [Query(*row) for row in rows]
 
     def _unknown_queries(self, query_ids: Sequence[int]) -> list[int]:
         ids = sorted({int(qid) for qid in query_ids})
-        rows = self._read(f"SELECT id FROM queries WHERE id {IN_JSON}", [json.dumps(ids)])
-        known = {row[0] for row in rows}
+        known = {row[0] for row in self._db.query_rows(ids=ids)}
         return [qid for qid in ids if qid not in known]
 
     def pair(self, query: Query | int) -> ClipPair:
@@ -305,6 +291,12 @@ class LabelStore(StoreFile):
         query = query if isinstance(query, Query) else self.get_query(query)
         left, right = self.get_clips([query.left_uid, query.right_uid])
         return ClipPair(left, right, query_id=query.id)
+
+    def query_records(self) -> list[dict[str, Any]]:
+        """Every query named by uid, ordered by id: ``uid``, ``left_uid``, ``right_uid``,
+        ``round``, ``created`` and ``id`` (the lines of an export's ``queries.jsonl``)."""
+        keys = ("uid", "left_uid", "right_uid", "round", "created", "id")
+        return [dict(zip(keys, row, strict=True)) for row in self._db.portable_query_rows()]
 
     # -- answers -------------------------------------------------------------------------
 
@@ -324,44 +316,34 @@ class LabelStore(StoreFile):
                 f"add_answer takes an Answer with a non-empty annotator and seconds >= 0, got "
                 f"{answer!r}; fix the caller"
             )
-        with self._transaction() as conn:
+        with self._db.transaction():
             if self._unknown_queries([query_id]):
                 raise StoreError(f"no query {query_id} in {self.path}; answer a posted query id")
             row = (uuid.uuid4().hex, int(query_id), answer.choice.value, answer.annotator, seconds)
-            sql = "INSERT INTO answers (uid, query_id, choice, annotator, seconds, created) VALUES "
-            return int(conn.execute(sql + "(?, ?, ?, ?, ?, ?)", (*row, time.time())).lastrowid or 0)
+            return self._db.insert_answers([(*row, time.time())])[0]
 
     def answers(
         self, query_id: int | None = None, annotator: str | None = None
     ) -> list[AnswerRecord]:
         """Every stored answer (filtered by query and annotator when given), ordered by id."""
-        where = [("query_id = ?", query_id), ("annotator = ?", annotator)]
-        where = [(clause, value) for clause, value in where if value is not None]
-        sql = f"SELECT {_ANSWER_COLS} FROM answers"
-        if where:
-            sql += " WHERE " + " AND ".join(clause for clause, _ in where)
-        return [_record(row) for row in self._read(sql + " ORDER BY id", [v for _, v in where])]
+        return [
+            answer_record(row)
+            for row in self._db.answer_rows(query_id=query_id, annotator=annotator)
+        ]
 
     def latest_answers(self, annotator: str | None = None) -> dict[int, AnswerRecord]:
         """The newest answer of each answered query (by anyone, or by ``annotator``)."""
-        where, params = ("", []) if annotator is None else (" WHERE annotator = ?", [annotator])
-        sql = f"SELECT {_ANSWER_COLS} FROM answers WHERE id IN "
-        sql += f"(SELECT MAX(id) FROM answers{where} GROUP BY query_id) ORDER BY query_id"
-        return {row[1]: _record(row) for row in self._read(sql, params)}
+        return {
+            row[1]: answer_record(row) for row in self._db.latest_answer_rows(annotator=annotator)
+        }
 
     def undo_last_answer(self, annotator: str) -> AnswerRecord | None:
         """Delete this annotator's most recent answer row and return it (``None``: none left).
 
         Undo deletes; changing an answer (``add_answer`` again) appends.
         """
-        with self._transaction() as conn:
-            row = conn.execute(
-                f"SELECT {_ANSWER_COLS} FROM answers WHERE annotator = ? ORDER BY id DESC LIMIT 1",
-                [annotator],
-            ).fetchone()
-            if row is not None:
-                conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
-        return None if row is None else _record(row)
+        row = self._db.delete_last_answer(annotator)
+        return None if row is None else answer_record(row)
 
     def labelled_pairs(
         self, query_ids: Sequence[int] | None = None
@@ -371,17 +353,11 @@ class LabelStore(StoreFile):
         Several annotators of one query give several targets; skips are included (the fitter
         drops them). Ordered by query id, then answer id.
         """
-        sql = f"SELECT {_ANSWER_COLS} FROM answers WHERE id IN "
-        sql += "(SELECT MAX(id) FROM answers GROUP BY query_id, annotator)"
-        params: list[Any] = []
-        if query_ids is not None:
-            sql += f" AND query_id {IN_JSON}"
-            params.append(json.dumps([int(qid) for qid in query_ids]))
-        with self._transaction(write=False):
-            records = [_record(row) for row in self._read(sql + " ORDER BY query_id, id", params)]
-            qids = json.dumps(sorted({record.query_id for record in records}))
-            rows = self._read(f"SELECT {_QUERY_COLS} FROM queries WHERE id {IN_JSON}", [qids])
-            queries = [Query(*row) for row in rows]
+        with self.snapshot():
+            rows = self._db.latest_answer_rows(query_ids=query_ids, per_annotator=True)
+            records = [answer_record(row) for row in rows]
+            qids = sorted({record.query_id for record in records})
+            queries = [Query(*row) for row in self._db.query_rows(ids=qids)]
             uids = sorted({uid for q in queries for uid in (q.left_uid, q.right_uid)})
             clips = dict(zip(uids, self.get_clips(uids), strict=True))
         pairs = {q.id: ClipPair(clips[q.left_uid], clips[q.right_uid], q.id) for q in queries}
@@ -412,12 +388,10 @@ class LabelStore(StoreFile):
         unknown = self._unknown_queries(ids)
         if unknown:
             raise StoreError(f"cannot wait for unknown queries {unknown[:3]} in {self.path}")
-        sql = f"SELECT {_ANSWER_COLS} FROM answers WHERE id IN (SELECT MAX(id) FROM answers "
-        sql += f"WHERE query_id {IN_JSON} GROUP BY query_id) ORDER BY query_id"
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         reported = -1
         while True:
-            got = {row[1]: _record(row) for row in self._read(sql, [json.dumps(ids)])}
+            got = {row[1]: answer_record(row) for row in self._db.latest_answer_rows(query_ids=ids)}
             if progress is not None and len(got) != reported:
                 reported = len(got)
                 progress(reported, len(ids))
@@ -426,13 +400,74 @@ class LabelStore(StoreFile):
                 return got
             time.sleep(min(poll_s, left_s))
 
-    # -- summary -------------------------------------------------------------------------
+    def answer_records(self) -> list[dict[str, Any]]:
+        """Every answer named by uid, ordered by id: ``uid``, ``query_uid``, ``choice``,
+        ``annotator``, ``seconds``, ``created`` (the lines of an export's ``answers.jsonl``)."""
+        keys = ("uid", "query_uid", "choice", "annotator", "seconds", "created")
+        return [dict(zip(keys, row, strict=True)) for row in self._db.portable_answer_rows()]
+
+    # -- import and summary --------------------------------------------------------------
+
+    def import_records(
+        self,
+        clips: Iterable[Clip],
+        queries: Sequence[Mapping[str, Any]],
+        answers: Sequence[Mapping[str, Any]],
+    ) -> dict[str, int]:
+        """Merge clips, queries and answers named by uid, in one transaction (all or none).
+
+        Queries and answers are records as :meth:`query_records` and :meth:`answer_records`
+        give them (a query's ``id`` is ignored). Those whose uid is stored already are
+        skipped; new queries and answers get ids after the store's own, in the order given.
+        ``clips`` may be a generator: it is consumed inside the transaction.
+
+        Returns:
+            ``{"clips": n, "queries": n, "answers": n}``, the numbers newly added.
+
+        Raises:
+            StoreError: a clip cannot be stored, a query pairs missing clips or two envs, an
+                answer is to an unknown query; nothing of this call is stored.
+        """
+        with self._db.transaction():
+            before = self.num_clips()
+            for clip in clips:
+                self.add_clips([clip])
+            added = {"clips": self.num_clips() - before, "queries": 0, "answers": 0}
+            query_uids = sorted({q["uid"] for q in queries} | {a["query_uid"] for a in answers})
+            query_ids = self._db.query_ids_by_uid(query_uids)
+            new = [query for query in queries if query["uid"] not in query_ids]
+            uids = sorted({q[side] for q in new for side in ("left_uid", "right_uid")})
+            env_of = {uid: kind[0] for uid, kind in self._db.clip_kinds(uids).items()}
+            for query in new:
+                left, right = env_of.get(query["left_uid"]), env_of.get(query["right_uid"])
+                if left is None or right is None or left != right:
+                    raise StoreError(
+                        f"query {query['uid']} pairs clips that are missing or of different "
+                        f"envs ({left!r}, {right!r}); {_FIX_RECORDS}"
+                    )
+            keys = ("uid", "left_uid", "right_uid", "round", "created")
+            ids = self._db.insert_queries([[query[key] for key in keys] for query in new])
+            query_ids.update(zip((query["uid"] for query in new), ids, strict=True))
+            added["queries"] = len(new)
+            known = self._db.stored_answer_uids([answer["uid"] for answer in answers])
+            rows = []
+            for answer in answers:
+                if answer["query_uid"] not in query_ids:
+                    raise StoreError(
+                        f"answer {answer['uid']} is to an unknown query; {_FIX_RECORDS}"
+                    )
+                if answer["uid"] not in known:
+                    known.add(answer["uid"])
+                    keys = ("choice", "annotator", "seconds", "created")
+                    rows.append(
+                        (answer["uid"], query_ids[answer["query_uid"]], *(answer[k] for k in keys))
+                    )
+            self._db.insert_answers(rows)
+            added["answers"] = len(rows)
+        return added
 
     def counts(self) -> dict[str, int]:
         """``queries``, ``answered`` (at least one answer), ``pending``, ``answers``, ``clips``."""
-        (row,) = self._read(
-            "SELECT (SELECT COUNT(*) FROM queries), (SELECT COUNT(DISTINCT query_id) FROM answers),"
-            " (SELECT COUNT(*) FROM answers), (SELECT COUNT(*) FROM clips)"
-        )
+        row = self._db.counts()
         names = ("queries", "answered", "answers", "clips")
         return {**dict(zip(names, row, strict=True)), "pending": row[0] - row[1]}

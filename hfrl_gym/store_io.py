@@ -15,7 +15,10 @@ refused before anything is written.
 Functions:
     export_store: write a store to a new folder.
     import_store: merge a folder into a store.
-    measure_clip_rates: clip write and read rates, for the store benchmark.
+
+Both use only the public API of :class:`~hfrl_gym.store.LabelStore`: export reads in one
+:meth:`~hfrl_gym.store.LabelStore.snapshot`, import writes with
+:meth:`~hfrl_gym.store.LabelStore.import_records` (one transaction).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from hfrl_gym.answers import Choice
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import ClipShapeError, StoreError
 from hfrl_gym.store import LabelStore
-from hfrl_gym.store_sqlite import IN_JSON, SCHEMA_VERSION, check_uid
+from hfrl_gym.store_codec import check_uid
+from hfrl_gym.store_sqlite import SCHEMA_VERSION
 
 FORMAT_NAME = "hfrl-label-store"
 FORMAT_VERSION = 1
@@ -50,8 +54,6 @@ _ANSWER_TYPES = {
     "seconds": _NUMBER,
     "created": _NUMBER,
 }
-_QUERY_KEYS = tuple(_QUERY_TYPES)
-_ANSWER_KEYS = tuple(_ANSWER_TYPES)
 _FIX_EXPORT = "the export is damaged or incomplete: export the store again"
 
 
@@ -93,22 +95,14 @@ def export_store(store: LabelStore, folder: str | os.PathLike[str]) -> dict[str,
     (temp / "clips").mkdir(parents=True)
     try:
         clip_records = []
-        with store._transaction(write=False) as conn:
-            rows = conn.execute("SELECT uid, provenance, created FROM clips ORDER BY rowid")
-            for uid, provenance, created in rows.fetchall():
-                arrays = store.get_clip(uid).arrays()
-                np.savez(temp / "clips" / f"{uid}.npz", allow_pickle=False, **arrays)
-                record = {**json.loads(provenance), "created": created, "arrays": sorted(arrays)}
-                clip_records.append(record)
-            sql = f"SELECT {', '.join(_QUERY_KEYS)}, id FROM queries ORDER BY id"
-            query_rows = conn.execute(sql).fetchall()
-            answer_rows = conn.execute(
-                "SELECT a.uid, q.uid, a.choice, a.annotator, a.seconds, a.created FROM answers a "
-                "JOIN queries q ON q.id = a.query_id ORDER BY a.id"
-            ).fetchall()
-            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        queries = [dict(zip((*_QUERY_KEYS, "id"), row, strict=True)) for row in query_rows]
-        answers = [dict(zip(_ANSWER_KEYS, row, strict=True)) for row in answer_rows]
+        with store.snapshot():
+            for record, clip in store.clip_records():
+                arrays = clip.arrays()
+                np.savez(temp / "clips" / f"{record['uid']}.npz", allow_pickle=False, **arrays)
+                clip_records.append({**record, "arrays": sorted(arrays)})
+            queries = store.query_records()
+            answers = store.answer_records()
+            meta = store.all_meta()
         _write_jsonl(temp / "clips.jsonl", clip_records)
         _write_jsonl(temp / "queries.jsonl", queries)
         _write_jsonl(temp / "answers.jsonl", answers)
@@ -120,7 +114,7 @@ def export_store(store: LabelStore, folder: str | os.PathLike[str]) -> dict[str,
             "schema_version": SCHEMA_VERSION,
             "exported": time.time(),
             "counts": counts,
-            "meta": {key: json.loads(value) for key, value in meta.items()},
+            "meta": meta,
         }
         (temp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
         if folder.exists():
@@ -212,97 +206,4 @@ def import_store(store: LabelStore, folder: str | os.PathLike[str]) -> dict[str,
     choices = {choice.value for choice in Choice}
     if any(answer["choice"] not in choices for answer in answers):
         raise StoreError(f"{folder}/answers.jsonl holds a choice not in {choices}; {_FIX_EXPORT}")
-    with store._transaction() as conn:
-        before = store.num_clips()
-        for record in clips:
-            store.add_clips([_load_clip(folder, record)])
-        added = {"clips": store.num_clips() - before, "queries": 0, "answers": 0}
-        query_uids = sorted({q["uid"] for q in queries} | {a["query_uid"] for a in answers})
-        sql = f"SELECT uid, id FROM queries WHERE uid {IN_JSON}"
-        query_ids = dict(conn.execute(sql, [json.dumps(query_uids)]).fetchall())
-        new = [query for query in queries if query["uid"] not in query_ids]
-        uids = sorted({q[side] for q in new for side in ("left_uid", "right_uid")})
-        sql = f"SELECT uid, env_id FROM clips WHERE uid {IN_JSON}"
-        env_of = dict(conn.execute(sql, [json.dumps(uids)]).fetchall())
-        for query in new:
-            left, right = env_of.get(query["left_uid"]), env_of.get(query["right_uid"])
-            if left is None or right is None or left != right:
-                raise StoreError(
-                    f"query {query['uid']} pairs clips that are missing or of different envs "
-                    f"({left!r}, {right!r}); {_FIX_EXPORT}"
-                )
-            cursor = conn.execute(
-                "INSERT INTO queries (uid, left_uid, right_uid, round, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [query[key] for key in _QUERY_KEYS],
-            )
-            query_ids[query["uid"]] = cursor.lastrowid
-        added["queries"] = len(new)
-        sql = f"SELECT uid FROM answers WHERE uid {IN_JSON}"
-        known = {row[0] for row in conn.execute(sql, [json.dumps([a["uid"] for a in answers])])}
-        for answer in answers:
-            if answer["query_uid"] not in query_ids:
-                raise StoreError(f"answer {answer['uid']} is to an unknown query; {_FIX_EXPORT}")
-            if answer["uid"] in known:
-                continue
-            row = {**answer, "query_uid": query_ids[answer["query_uid"]]}
-            conn.execute(
-                "INSERT INTO answers (uid, query_id, choice, annotator, seconds, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [row[key] for key in _ANSWER_KEYS],
-            )
-            known.add(answer["uid"])
-            added["answers"] += 1
-    return added
-
-
-def measure_clip_rates(
-    folder: str | os.PathLike[str], *, num_clips: int = 500, num_steps: int = 50, seed: int = 0
-) -> dict[str, float]:
-    """Clip write and read rates of a fresh store, for CartPole-shaped clips.
-
-    Clips have ``num_steps`` steps, observations ``(T+1, 4)`` float32, states ``(T+1, 4)``
-    float64. ``num_clips`` are written one call (one fsynced transaction) each, ``num_clips``
-    more in one ``add_clips`` call; then ``num_clips`` are read one by one, and all in one
-    ``get_clips`` call. The store is made in ``folder`` and deleted afterwards.
-
-    Returns:
-        Rates in clips per second (``write_single``, ``write_batch``, ``read_single``,
-        ``read_batch``) and ``bytes_per_clip`` of the store file.
-    """
-    rng = np.random.default_rng(seed)
-    clips = [
-        Clip(
-            env_id="hfrl/CartPole-v0",
-            observations=rng.normal(size=(num_steps + 1, 4)).astype(np.float32),
-            actions=rng.integers(0, 2, size=num_steps),
-            true_rewards=np.ones(num_steps),
-            states=rng.normal(size=(num_steps + 1, 4)),
-            policy="benchmark",
-        )
-        for _ in range(2 * num_clips)
-    ]
-    path = Path(folder) / f"bench-{uuid.uuid4().hex[:8]}.db"
-    rates: dict[str, float] = {}
-    try:
-        with LabelStore(path) as store:
-            start = time.perf_counter()
-            for clip in clips[:num_clips]:
-                store.add_clip(clip)
-            rates["write_single"] = num_clips / (time.perf_counter() - start)
-            start = time.perf_counter()
-            store.add_clips(clips[num_clips:])
-            rates["write_batch"] = num_clips / (time.perf_counter() - start)
-            uids = store.clip_uids()
-            start = time.perf_counter()
-            for uid in uids[:num_clips]:
-                store.get_clip(uid)
-            rates["read_single"] = num_clips / (time.perf_counter() - start)
-            start = time.perf_counter()
-            store.get_clips(uids)
-            rates["read_batch"] = len(uids) / (time.perf_counter() - start)
-        rates["bytes_per_clip"] = path.stat().st_size / len(clips)
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return rates
+    return store.import_records((_load_clip(folder, record) for record in clips), queries, answers)

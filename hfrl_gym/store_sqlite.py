@@ -1,59 +1,40 @@
-"""The SQLite file under a label store: schema, safe opening, transactions, row codecs.
+"""The label store's SQLite file: schema, safe opening, transactions, and every SQL statement.
 
-:class:`hfrl_gym.store.LabelStore` builds its API on :class:`StoreFile`, which owns the file:
-it creates a new store atomically (complete under a temporary name, then linked into place),
-refuses any file that is not an hfrl store without opening it in SQLite (so a foreign file is
-never modified and gets no ``-wal``/``-shm`` files beside it), and runs every write as one
-``BEGIN IMMEDIATE`` transaction committed with ``synchronous=FULL``. The schema is documented
-in ``docs/STORE_FORMAT.md``.
+:class:`StoreDatabase` owns the file: it creates a new store atomically and refuses any file
+that is not an hfrl store before SQLite opens it (both through :mod:`hfrl_gym.store_file`),
+checks the store's meta, runs every write as one ``BEGIN IMMEDIATE`` transaction committed
+with ``synchronous=FULL`` in WAL mode, translates SQLite errors into ``StoreError`` with a
+fix, and has one method per SQL operation of :class:`hfrl_gym.store.LabelStore` (which holds
+one). No other module of hfrl_gym writes SQL. The schema is documented in
+``docs/STORE_FORMAT.md``; clips are encoded to rows by :mod:`hfrl_gym.store_codec`.
 
 Classes:
-    StoreFile: an open, validated store file with its metadata and transactions.
-
-Functions:
-    check_uid: refuse a clip uid that could not name a file.
-    to_json: JSON text of metadata (numpy scalars allowed, NaN refused).
-    clip_row, clip_from_row: a :class:`~hfrl_gym.clips.Clip` to and from a ``clips`` row
-        (arrays as ``.npy`` bytes, never pickle).
+    StoreDatabase: an open, validated store file, its transactions and its SQL operations.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import functools
-import io
 import json
-import math
 import os
-import re
 import sqlite3
 import threading
-import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from hfrl_gym.clips import Clip
-from hfrl_gym.errors import HfrlError, StoreError
+from hfrl_gym.errors import StoreError
+from hfrl_gym.store_codec import ARRAY_COLUMNS
+from hfrl_gym.store_file import APPLICATION_ID, FIX_CORRUPT, FIX_FOREIGN, check_file, create_file
 
 SCHEMA_VERSION = 1
-APPLICATION_ID = 0x4846524C  # "HFRL", in the SQLite header at offset 68
 APP_MARKER = "hfrl_gym.label_store"
 BUSY_TIMEOUT_S = 60.0
-ARRAY_COLUMNS = ("observations", "actions", "true_rewards", "states", "frames")
-CLIP_COLUMNS = "uid, provenance, " + ", ".join(ARRAY_COLUMNS)
-IN_JSON = "IN (SELECT value FROM json_each(?))"  # bind a JSON list: no limit on its length
 RESERVED_META = ("app", "schema_version")
-_MAGIC = b"SQLite format 3\x00"
-_FIX_FOREIGN = "pass a path to a store made by hfrl, or a new path to create one"
-_FIX_CORRUPT = (
-    "restore it from a backup or an export (import_store into a new store), or salvage it "
-    "with `sqlite3 FILE .recover`"
-)
+QUERY_COLUMNS = "id, left_uid, right_uid, round, created"
+ANSWER_COLUMNS = "id, query_id, choice, annotator, seconds, created"
+_CLIP_COLUMNS = "uid, provenance, " + ", ".join(ARRAY_COLUMNS)
+_IN_JSON = "IN (SELECT value FROM json_each(?))"  # bind a JSON list: no limit on its length
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE clips (
@@ -82,96 +63,6 @@ INSERT INTO meta VALUES ('app', '"{APP_MARKER}"'), ('schema_version', '{SCHEMA_V
 """
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def to_json(value: Any) -> str:
-    """JSON text of ``value`` (numpy scalars become numbers; NaN is refused)."""
-    return json.dumps(value, default=_json_default, allow_nan=False)
-
-
-def _npy(array: np.ndarray | None) -> bytes | None:
-    if array is None:
-        return None
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
-
-
-@functools.lru_cache(maxsize=512)
-def _npy_layout(header: bytes) -> tuple[np.dtype, tuple[int, ...], bool]:
-    fields = ast.literal_eval(header.decode("latin1"))
-    dtype = np.lib.format.descr_to_dtype(fields["descr"])
-    return dtype, tuple(fields["shape"]), bool(fields["fortran_order"])
-
-
-def _from_npy(blob: bytes) -> np.ndarray:
-    """Read ``.npy`` bytes: like ``np.load(allow_pickle=False)``, with the header cached.
-
-    Clips of one env share a few headers, and parsing them was most of ``np.load``'s time.
-    """
-    version = blob[6] if blob[:6] == b"\x93NUMPY" else 0
-    if version not in (1, 2, 3):
-        return np.load(io.BytesIO(blob), allow_pickle=False)
-    width = 2 if version == 1 else 4
-    start = 8 + width + int.from_bytes(blob[8 : 8 + width], "little")
-    dtype, shape, fortran = _npy_layout(blob[8 + width : start])
-    if dtype.hasobject:
-        return np.load(io.BytesIO(blob), allow_pickle=False)  # raises: no pickle here
-    flat = np.frombuffer(blob, dtype, count=math.prod(shape), offset=start)
-    return flat.reshape(shape, order="F" if fortran else "C").copy()
-
-
-def check_uid(uid: object) -> str:
-    """``uid`` when it is a safe id (1-64 of ``A-Z a-z 0-9 _ -``: it names export files)."""
-    if not isinstance(uid, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", uid):
-        raise StoreError(
-            f"clip uid {uid!r} is not 1-64 letters, digits, '_' or '-'; keep Clip's default uid"
-        )
-    return uid
-
-
-def clip_row(clip: Clip) -> tuple[Any, ...]:
-    """The ``clips`` row of a clip: uid, env_id, num_steps, provenance, created, arrays.
-
-    Raises:
-        StoreError: not a Clip, an unsafe uid, or arrays (object dtype) or provenance that
-            would need pickle.
-    """
-    if not isinstance(clip, Clip):
-        raise StoreError(f"the store takes hfrl_gym.clips.Clip objects, got {type(clip).__name__}")
-    check_uid(clip.uid)
-    try:
-        provenance = to_json(clip.provenance())
-        blobs = [_npy(getattr(clip, name)) for name in ARRAY_COLUMNS]
-    except (TypeError, ValueError) as exc:
-        raise StoreError(
-            f"clip {clip.uid} cannot be stored ({exc}); give numeric arrays and "
-            "JSON-serialisable provenance (int seed, str policy)"
-        ) from exc
-    return (clip.uid, clip.env_id, clip.num_steps, provenance, time.time(), *blobs)
-
-
-def clip_from_row(row: Sequence[Any]) -> Clip:
-    """Rebuild a clip from a row selected as :data:`CLIP_COLUMNS`.
-
-    Raises:
-        StoreError: the row's bytes are damaged (SQLite keeps no checksums of its data).
-    """
-    try:
-        arrays = {
-            name: _from_npy(blob)
-            for name, blob in zip(ARRAY_COLUMNS, row[2:], strict=True)
-            if blob is not None
-        }
-        return Clip.from_parts(json.loads(row[1]), arrays)
-    except (ValueError, SyntaxError, KeyError, TypeError, HfrlError) as exc:
-        raise StoreError(f"stored clip {row[0]} is damaged ({exc}); {_FIX_CORRUPT}") from exc
-
-
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     """A StoreError saying what an SQLite error means for the user, and what to do."""
     text = str(exc).lower()
@@ -179,7 +70,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
         why = "busy"
         fix = f"another process held its write lock for over {BUSY_TIMEOUT_S:.0f} s; try again"
     elif any(word in text for word in ("malformed", "not a database", "corrupt")):
-        why, fix = "corrupt", _FIX_CORRUPT
+        why, fix = "corrupt", FIX_CORRUPT
     elif any(word in text for word in ("disk", "readonly", "unable to open", "full")):
         why, fix = "not writable", "check that the disk has space and the file is writable"
     else:
@@ -187,82 +78,37 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"label store {path} is {why} (SQLite: {exc}); {fix}")
 
 
-def _logs_present(path: Path) -> bool:
-    """Whether a WAL or rollback journal that SQLite must still replay lies beside ``path``."""
-    logs = (Path(f"{path}-wal"), Path(f"{path}-journal"))
-    return any(log.exists() and log.stat().st_size > 0 for log in logs)
-
-
-def _check_file(path: Path, *, retry: bool = True) -> None:
-    """Refuse a file that is not an hfrl store, reading its header only (never SQLite)."""
-    if path.is_dir():
-        raise StoreError(f"{path} is a folder, not an hfrl label store; {_FIX_FOREIGN}")
+def _build(temp: Path) -> None:
+    """Write an empty store of the current schema to ``temp`` (WAL mode, checkpointed)."""
+    conn = sqlite3.connect(temp, isolation_level=None)
     try:
-        with path.open("rb") as file:
-            header = file.read(100)
-    except OSError as exc:
-        raise StoreError(f"cannot read label store {path} ({exc}); check its permissions") from exc
-    if not header:
-        raise StoreError(f"{path} is not an hfrl label store (an empty file); {_FIX_FOREIGN}")
-    if len(header) < 100 or not header.startswith(_MAGIC):
-        raise StoreError(f"{path} is not an hfrl label store (not SQLite); {_FIX_FOREIGN}")
-    app_id = int.from_bytes(header[68:72], "big")
-    if app_id != APPLICATION_ID:
-        raise StoreError(
-            f"{path} is not an hfrl label store (an SQLite database of another application, "
-            f"application_id {app_id:#x}); {_FIX_FOREIGN}"
-        )
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    if page_size < 512 or page_size & (page_size - 1):
-        raise StoreError(f"{path} is corrupt (page size {page_size} in its header); {_FIX_CORRUPT}")
-    # With no log to replay, the file must be exactly the pages its header counts. After a
-    # mismatch, look once more: another process may have written it since we read the header.
-    expected = int.from_bytes(header[28:32], "big") * page_size
-    size = path.stat().st_size
-    header_size_current = header[24:28] == header[92:96]
-    if header_size_current and size != expected and not _logs_present(path):
-        if retry:
-            _check_file(path, retry=False)
-            return
-        raise StoreError(
-            f"{path} is corrupt (it has {size} bytes, its header says {expected}); {_FIX_CORRUPT}"
-        )
-
-
-def _create(path: Path) -> None:
-    """Make a new store: complete under a temporary name, then hard-linked into place."""
-    if not path.parent.is_dir():
-        raise StoreError(f"cannot create {path}: folder {path.parent} does not exist; create it")
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
-    try:
-        conn = sqlite3.connect(temp, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(f"BEGIN; PRAGMA application_id = {APPLICATION_ID};{SCHEMA}COMMIT;")
-        finally:
-            conn.close()  # checkpoints the WAL into the file and deletes it
-        with temp.open("rb+") as file:
-            os.fsync(file.fileno())
-        try:
-            os.link(temp, path)  # unlike a rename, never replaces a store made meanwhile
-        except FileExistsError:
-            pass  # another process created it first: open theirs
-        except OSError:  # a file system without hard links
-            if not path.exists():
-                os.replace(temp, path)
-        with contextlib.suppress(OSError):
-            folder = os.open(path.parent, os.O_RDONLY)
-            os.fsync(folder)
-            os.close(folder)
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"cannot create label store {path} ({exc}); check the folder") from exc
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(f"BEGIN; PRAGMA application_id = {APPLICATION_ID};{SCHEMA}COMMIT;")
     finally:
-        temp.unlink(missing_ok=True)
+        conn.close()  # checkpoints the WAL into the file and deletes it
 
 
-class StoreFile:
-    """An open, validated label-store file: connection, lock, transactions and metadata.
+def _json_ids(ids: Sequence[int] | None) -> str | None:
+    """A JSON list of integer ids to bind to :data:`_IN_JSON` (``None`` stays ``None``)."""
+    return None if ids is None else json.dumps([int(i) for i in ids])
+
+
+def _filtered(sql: str, filters: list[tuple[str, Any]], order: str = "") -> tuple[str, list]:
+    """``sql`` with a WHERE of the filters whose value is not ``None``, and its parameters."""
+    used = [(clause, value) for clause, value in filters if value is not None]
+    if used:
+        sql += " WHERE " + " AND ".join(clause for clause, _ in used)
+    return sql + (f" ORDER BY {order}" if order else ""), [value for _, value in used]
+
+
+class StoreDatabase:
+    """An open, validated label-store file: its connection, transactions and SQL operations.
+
+    Every method is one transaction (a write commits before it returns) unless it runs inside
+    :meth:`transaction`, whose calls all share one. Calls are serialised by a lock, so one
+    object may be shared by threads. Rows are plain tuples: a query row is
+    :data:`QUERY_COLUMNS`, an answer row :data:`ANSWER_COLUMNS`, a clip row is uid,
+    provenance and the array columns (see :mod:`hfrl_gym.store_codec`).
 
     Args:
         path: the store's file. A new path makes a new store when ``create`` is true.
@@ -275,10 +121,10 @@ class StoreFile:
     Example:
         >>> import tempfile
         >>> folder = tempfile.TemporaryDirectory()
-        >>> with StoreFile(f"{folder.name}/labels.db") as file:
-        ...     file.set_meta("env_id", "hfrl/CartPole-v0")
-        ...     file.get_meta("env_id"), file.get_meta("schema_version"), file.check()
-        ('hfrl/CartPole-v0', 1, [])
+        >>> with StoreDatabase(f"{folder.name}/labels.db") as db:
+        ...     db.put_meta("env_id", '"hfrl/CartPole-v0"')
+        ...     db.meta_text("env_id"), db.meta_text("schema_version"), db.check()
+        ('"hfrl/CartPole-v0"', '1', [])
         >>> folder.cleanup()
     """
 
@@ -293,8 +139,8 @@ class StoreFile:
                     f"label store {self.path} does not exist; check the path, or pass "
                     "create=True to make a new store"
                 )
-            _create(self.path)
-        _check_file(self.path)
+            create_file(self.path, _build)
+        check_file(self.path)
         self._conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -320,7 +166,7 @@ class StoreFile:
         version = meta.get("schema_version", "")
         if meta.get("app") != json.dumps(APP_MARKER) or not version.isdigit() or version == "0":
             raise StoreError(
-                f"{self.path} is not an hfrl label store (no hfrl meta); {_FIX_FOREIGN}"
+                f"{self.path} is not an hfrl label store (no hfrl meta); {FIX_FOREIGN}"
             )
         if int(version) > SCHEMA_VERSION:
             raise StoreError(
@@ -335,7 +181,7 @@ class StoreFile:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> StoreFile:
+    def __enter__(self) -> StoreDatabase:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -349,7 +195,7 @@ class StoreFile:
             raise StoreError(f"label store {self.path} is closed; open a new LabelStore")
         return self._conn
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list:
         """Run one statement and fetch all its rows (one consistent snapshot)."""
         with self._lock:
             try:
@@ -358,13 +204,20 @@ class StoreFile:
                 raise _translate(exc, self.path) from exc
 
     @contextlib.contextmanager
-    def _transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction, rolled back on any error; nested calls join the outer one.
+    def transaction(self, *, write: bool = True) -> Iterator[None]:
+        """One transaction for every call made inside it; nested ones join the outer one.
 
-        A write transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once
-        (waiting up to :data:`BUSY_TIMEOUT_S` for other writers), so it cannot fail midway
-        because another process wrote first. Also used by :mod:`hfrl_gym.store_io`.
+        The calls see one snapshot of the file, and their writes are committed together or,
+        on any error, not at all. Other threads wait until it ends. A write transaction
+        starts with ``BEGIN IMMEDIATE``: it takes the write lock at once (waiting up to
+        :data:`BUSY_TIMEOUT_S` for other writers), so it cannot fail midway because another
+        process wrote first.
         """
+        with self._transaction(write=write):
+            yield
+
+    @contextlib.contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
         with self._lock:
             conn = self._live()
             if self._depth:
@@ -388,23 +241,181 @@ class StoreFile:
             finally:
                 self._depth = 0
 
-    def set_meta(self, key: str, value: Any) -> None:
-        """Store a JSON-serialisable run-level value under ``key``, replacing any old one."""
-        if key in RESERVED_META:
-            raise StoreError(f"meta key {key!r} is reserved for the store itself; use another")
-        try:
-            text = to_json(value)
-        except (TypeError, ValueError) as exc:
-            raise StoreError(f"meta {key!r} must be JSON-serialisable ({exc})") from exc
-        with self._transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, text])
-
-    def get_meta(self, key: str, default: Any = None) -> Any:
-        """The value stored under ``key``, or ``default`` when there is none."""
-        rows = self._read("SELECT value FROM meta WHERE key = ?", [key])
-        return json.loads(rows[0][0]) if rows else default
-
     def check(self) -> list[str]:
         """SQLite's full integrity check: the problems found (empty when the file is sound)."""
         problems = [row[0] for row in self._read("PRAGMA integrity_check")]
         return [] if problems == ["ok"] else problems
+
+    # -- meta (values are JSON text) -----------------------------------------------------
+
+    def put_meta(self, key: str, text: str) -> None:
+        """Store ``text`` under ``key``, replacing any old value."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, text])
+
+    def meta_text(self, key: str) -> str | None:
+        """The text stored under ``key`` (``None``: no such key)."""
+        rows = self._read("SELECT value FROM meta WHERE key = ?", [key])
+        return rows[0][0] if rows else None
+
+    def all_meta(self) -> dict[str, str]:
+        """Every meta key and its text, the store's own (``app``, ``schema_version``) too."""
+        return dict(self._read("SELECT key, value FROM meta"))
+
+    # -- clips ---------------------------------------------------------------------------
+
+    def insert_clips(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Insert full ``clips`` rows (:func:`~hfrl_gym.store_codec.clip_row`)."""
+        with self._transaction() as conn:
+            conn.executemany(f"INSERT INTO clips VALUES ({', '.join('?' * 10)})", rows)
+
+    def clip_kinds(self, uids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """``uid: (env_id, num_steps)`` of those of ``uids`` that are stored."""
+        sql = f"SELECT uid, env_id, num_steps FROM clips WHERE uid {_IN_JSON}"
+        return {row[0]: (row[1], row[2]) for row in self._read(sql, [json.dumps(list(uids))])}
+
+    def clip_rows(self, uids: Sequence[str]) -> list:
+        """The rows (uid, provenance, arrays) of those of ``uids`` that are stored."""
+        sql = f"SELECT {_CLIP_COLUMNS} FROM clips WHERE uid {_IN_JSON}"
+        return self._read(sql, [json.dumps(list(uids))])
+
+    def clip_uids(self, env_id: str | None = None) -> list[str]:
+        """Uids of all clips (of one env when given), in the order they were stored."""
+        where, params = ("", []) if env_id is None else (" WHERE env_id = ?", [env_id])
+        return [
+            row[0] for row in self._read(f"SELECT uid FROM clips{where} ORDER BY rowid", params)
+        ]
+
+    def clip_index(self) -> list[tuple[str, str, float]]:
+        """(uid, provenance JSON, created) of every clip, in the order they were stored."""
+        return self._read("SELECT uid, provenance, created FROM clips ORDER BY rowid")
+
+    def num_clips(self) -> int:
+        """Number of stored clips."""
+        return int(self._read("SELECT COUNT(*) FROM clips")[0][0])
+
+    # -- queries -------------------------------------------------------------------------
+
+    def insert_queries(self, rows: Iterable[Sequence[Any]]) -> list[int]:
+        """Insert queries as (uid, left_uid, right_uid, round, created); returns their ids."""
+        sql = "INSERT INTO queries (uid, left_uid, right_uid, round, created) VALUES "
+        with self._transaction() as conn:
+            return [int(conn.execute(sql + "(?, ?, ?, ?, ?)", row).lastrowid or 0) for row in rows]
+
+    def query_rows(self, *, ids: Sequence[int] | None = None, round: int | None = None) -> list:
+        """Query rows (all, or of these ids, or of one round), ordered by id."""
+        filters = [(f"id {_IN_JSON}", _json_ids(ids)), ("round = ?", round)]
+        return self._read(*_filtered(f"SELECT {QUERY_COLUMNS} FROM queries", filters, "id"))
+
+    def pending_query_rows(
+        self,
+        *,
+        annotator: str | None = None,
+        limit: int | None = None,
+        query_ids: Sequence[int] | None = None,
+    ) -> list:
+        """Rows of queries with no answer (by ``annotator`` when given), ordered by id."""
+        by_annotator = "" if annotator is None else " AND a.annotator = ?"
+        sql = f"SELECT {QUERY_COLUMNS} FROM queries q WHERE NOT EXISTS "
+        sql += f"(SELECT 1 FROM answers a WHERE a.query_id = q.id{by_annotator})"
+        params: list[Any] = [] if annotator is None else [annotator]
+        if query_ids is not None:
+            sql += f" AND q.id {_IN_JSON}"
+            params.append(_json_ids(query_ids))
+        sql += " ORDER BY q.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return self._read(sql, params)
+
+    def claim(self, claimant: str, *, limit: int, now: float, expires: float) -> list:
+        """Drop lapsed claims, then claim up to ``limit`` unanswered queries until ``expires``.
+
+        Takes queries no other claimant holds (this claimant's own are renewed); returns
+        their rows, ordered by id.
+        """
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM claims WHERE expires <= ?", [now])
+            rows = conn.execute(
+                f"SELECT {QUERY_COLUMNS} FROM queries q WHERE NOT EXISTS (SELECT 1 FROM answers "
+                "a WHERE a.query_id = q.id) AND NOT EXISTS (SELECT 1 FROM claims c WHERE "
+                "c.query_id = q.id AND c.claimant != ?) ORDER BY q.id LIMIT ?",
+                [claimant, int(limit)],
+            ).fetchall()
+            claims = [(row[0], claimant, expires) for row in rows]
+            conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", claims)
+        return rows
+
+    def query_ids_by_uid(self, uids: Sequence[str]) -> dict[str, int]:
+        """``uid: id`` of those of the query ``uids`` that are stored."""
+        sql = f"SELECT uid, id FROM queries WHERE uid {_IN_JSON}"
+        return dict(self._read(sql, [json.dumps(list(uids))]))
+
+    def portable_query_rows(self) -> list:
+        """Every query as (uid, left_uid, right_uid, round, created, id), ordered by id."""
+        return self._read(
+            "SELECT uid, left_uid, right_uid, round, created, id FROM queries ORDER BY id"
+        )
+
+    # -- answers -------------------------------------------------------------------------
+
+    def insert_answers(self, rows: Iterable[Sequence[Any]]) -> list[int]:
+        """Insert (uid, query_id, choice, annotator, seconds, created) rows; returns ids."""
+        sql = "INSERT INTO answers (uid, query_id, choice, annotator, seconds, created) VALUES "
+        with self._transaction() as conn:
+            return [int(conn.execute(sql + "(?, ?, ?, ?, ?, ?)", r).lastrowid or 0) for r in rows]
+
+    def answer_rows(self, *, query_id: int | None = None, annotator: str | None = None) -> list:
+        """Answer rows (filtered by query and annotator when given), ordered by id."""
+        filters = [("query_id = ?", query_id), ("annotator = ?", annotator)]
+        return self._read(*_filtered(f"SELECT {ANSWER_COLUMNS} FROM answers", filters, "id"))
+
+    def latest_answer_rows(
+        self,
+        *,
+        annotator: str | None = None,
+        query_ids: Sequence[int] | None = None,
+        per_annotator: bool = False,
+    ) -> list:
+        """The newest answer row of each query (of each annotator, with ``per_annotator``).
+
+        Only ``annotator``'s answers and these ``query_ids`` when given; ordered by query id,
+        then answer id.
+        """
+        filters = [("annotator = ?", annotator), (f"query_id {_IN_JSON}", _json_ids(query_ids))]
+        newest, params = _filtered("SELECT MAX(id) FROM answers", filters)
+        newest += " GROUP BY query_id" + (", annotator" if per_annotator else "")
+        sql = f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id IN ({newest}) ORDER BY query_id, id"
+        return self._read(sql, params)
+
+    def delete_last_answer(self, annotator: str) -> Any:
+        """Delete ``annotator``'s newest answer row and return it (``None``: it has none)."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                f"SELECT {ANSWER_COLUMNS} FROM answers WHERE annotator = ? "
+                "ORDER BY id DESC LIMIT 1",
+                [annotator],
+            ).fetchone()
+            if row is not None:
+                conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
+        return row
+
+    def stored_answer_uids(self, uids: Sequence[str]) -> set[str]:
+        """Those of the answer ``uids`` that are stored."""
+        sql = f"SELECT uid FROM answers WHERE uid {_IN_JSON}"
+        return {row[0] for row in self._read(sql, [json.dumps(list(uids))])}
+
+    def portable_answer_rows(self) -> list:
+        """Every answer as (uid, query uid, choice, annotator, seconds, created), by id."""
+        return self._read(
+            "SELECT a.uid, q.uid, a.choice, a.annotator, a.seconds, a.created FROM answers a "
+            "JOIN queries q ON q.id = a.query_id ORDER BY a.id"
+        )
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """Numbers of queries, answered queries, answers and clips."""
+        (row,) = self._read(
+            "SELECT (SELECT COUNT(*) FROM queries), (SELECT COUNT(DISTINCT query_id) FROM answers),"
+            " (SELECT COUNT(*) FROM answers), (SELECT COUNT(*) FROM clips)"
+        )
+        return tuple(row)

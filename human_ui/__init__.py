@@ -2,7 +2,9 @@
 
 Modules:
     app: ``run_label``, ``label_queries`` (``hfrl train --teacher human``), ``open_window``.
-    cli: ``hfrl label`` and ``hfrl play`` argument parsing.
+    cli: the ``hfrl`` command, the composition root of every layer (the console script).
+    window_cli: ``hfrl label`` and ``hfrl play`` argument parsing.
+    answerer: ``WindowAnswerer``, the window as the loop's answerer (``--teacher human``).
     compare: the comparison window; compare_layout: its geometry.
     compare_state: the comparison state machine (no surfaces); commands: keys and commands.
     playback: looping playback position, speeds.

@@ -218,7 +218,7 @@ def label_queries(
     store_path: str | os.PathLike[str],
     query_ids: Sequence[int],
     *,
-    annotator: str = "",
+    annotator: str | None = None,
     reward_model: Path | None = None,
     script: Path | None = None,
     max_frames: int | None = None,
@@ -231,7 +231,7 @@ def label_queries(
     Args:
         store_path: the run's label store.
         query_ids: the round's queries.
-        annotator: the person's name (empty: ``HFRL_ANNOTATOR``, the saved name, or ask).
+        annotator: the person's name (``None``: ``HFRL_ANNOTATOR``, the saved name, or ask).
         reward_model: checkpoint folder for the teaching overlay (default: the run's).
         script: scripted input (tests, lessons).
         max_frames: close after this many frames (tests).
@@ -247,7 +247,7 @@ def label_queries(
     outcome = run_label(
         LabelConfig(
             store=path,
-            annotator=annotator or None,
+            annotator=annotator,
             query_ids=[int(q) for q in query_ids],
             reward_model=reward_model,
             script=script,

@@ -60,7 +60,7 @@ def run_one(job: dict) -> dict:
     ).validate()
     run = Path(job["out"])
     summary_path, config_path = run / "summary.json", run / "config.json"
-    same = config_path.exists() and json.loads(config_path.read_text()) == vars(config)
+    same = config_path.exists() and json.loads(config_path.read_text()) == config.to_dict()
     if same and summary_path.exists():
         return {**json.loads(summary_path.read_text()), **job}  # finished with these settings
     resume = same and (run / "state.json").exists()  # interrupted: go on from its last round

@@ -15,6 +15,7 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -24,6 +25,7 @@ import numpy as np
 from _bench import best_seconds, header, table
 
 import hfrl_gym  # noqa: F401  (registers the suite)
+from hfrl_gym.clips import Clip
 from hfrl_gym.envs import make_env
 from hfrl_gym.recording import record_random_clips
 from hfrl_gym.render import ClipRenderer
@@ -53,6 +55,43 @@ def step_costs_us(envs: dict[str, gym.Env], num_steps: int, repeat: int = 7) -> 
     return {name: seconds / num_steps * 1e6 for name, seconds in best.items()}
 
 
+def measure_clip_rates(folder: str | os.PathLike[str], clips: Sequence[Clip]) -> dict[str, float]:
+    """Clip write and read rates of the ``LabelStore``, in clips per second.
+
+    ``write_single``: ``add_clip`` of each clip into a new store (one fsynced commit each);
+    ``write_batch``: one ``add_clips`` call of them all into another new store, from which
+    ``read_single`` reads each with ``get_clip`` and ``read_batch`` all with one ``get_clips``;
+    ``bytes_per_clip``: that store's file size per clip. Both stores are made in ``folder``
+    and deleted afterwards.
+    """
+    single, batch = (Path(folder) / f"bench-{name}.sqlite" for name in ("single", "batch"))
+    rates: dict[str, float] = {}
+    try:
+        with LabelStore(single) as store:
+            start = time.perf_counter()
+            for clip in clips:  # one transaction per clip: the slow, crash-safe path
+                store.add_clip(clip)
+            rates["write_single"] = len(clips) / (time.perf_counter() - start)
+        with LabelStore(batch) as store:
+            start = time.perf_counter()
+            store.add_clips(clips)
+            rates["write_batch"] = len(clips) / (time.perf_counter() - start)
+            uids = store.clip_uids()
+            start = time.perf_counter()
+            for uid in uids:
+                store.get_clip(uid)
+            rates["read_single"] = len(uids) / (time.perf_counter() - start)
+            start = time.perf_counter()
+            store.get_clips(uids)
+            rates["read_batch"] = len(uids) / (time.perf_counter() - start)
+        rates["bytes_per_clip"] = batch.stat().st_size / len(clips)
+    finally:
+        for path in (single, batch):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=20_000, help="env steps per timing")
@@ -80,25 +119,17 @@ def main() -> None:
 
     clips = record_random_clips("hfrl/CartPole-v0", num_clips=args.clips, clip_num_steps=50, seed=0)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.sqlite"
-        with LabelStore(path) as store:
-            start = time.perf_counter()
-            for clip in clips:  # one transaction per clip: the slow, crash-safe path
-                store.add_clip(clip)
-            write_one = len(clips) / (time.perf_counter() - start)
-        with LabelStore(Path(folder) / "batch.sqlite") as store:
-            start = time.perf_counter()
-            store.add_clips(clips)
-            write_batch = len(clips) / (time.perf_counter() - start)
-            uids = store.clip_uids()
-            start = time.perf_counter()
-            store.get_clips(uids)
-            read = len(uids) / (time.perf_counter() - start)
+        rates = measure_clip_rates(folder, clips)
     store_rows = [
-        {"operation": "add_clip (one commit each)", "clips/s": f"{write_one:.0f}"},
-        {"operation": "add_clips (one commit)", "clips/s": f"{write_batch:.0f}"},
-        {"operation": "get_clips", "clips/s": f"{read:.0f}"},
+        {"operation": name, "result": f"{rates[key]:.0f} clips/s"}
+        for name, key in (
+            ("add_clip (one commit each)", "write_single"),
+            ("add_clips (one commit)", "write_batch"),
+            ("get_clip (one read each)", "read_single"),
+            ("get_clips", "read_batch"),
+        )
     ]
+    store_rows.append({"operation": "file size", "result": f"{rates['bytes_per_clip']:.0f} B/clip"})
 
     render_rows = []
     for env_id, size in (("hfrl/CartPole-v0", (300, 200)), ("hfrl/HalfCheetah-v0", (300, 200))):

@@ -1,4 +1,13 @@
-"""What the lessons share: their options, explanations, PPO runs that are tracked, figures.
+"""What the lessons share: their options and explanations, the loop's parts set up for a
+lesson, and figures.
+
+The lessons run on the parts of ``hfrl train``'s loop (``agents.rlhf_loop``), not on a copy of
+them: pairs are chosen by ``PairSelector`` and posted by ``post_pairs``, a teacher answers
+through ``TeacherAnswerer``, a reward model is made by ``new_reward_model`` and fit by
+``RewardFitter``, and PPO is a ``PPOAgent`` on ``make_training_venv``'s envs with
+``PPOHyperparameters``. A lesson's own are the evaluations as PPO learns (a
+``ReturnTracker``, one of the agent's ``extra_callbacks``), the start from a cloned policy,
+and the figures.
 
 Classes:
     LessonArgs: the options every lesson takes (``--out``, ``--quick``, ``--seed``).
@@ -7,17 +16,23 @@ Classes:
 
 Functions:
     explain: print a lesson's plain-language explanation, wrapped.
+    note: print one progress line.
     run_episodes: run a policy for whole episodes side by side (sampled actions).
-    tracked_ppo: PPO on a reward (learned, constant or the env's), evaluated as it learns.
+    lesson_agent: the loop's PPO agent on a reward (learned, constant or the env's), on the CPU.
+    start_from: start an agent from a pretrained policy, its critic warmed up first.
+    train_tracked: train an agent once, evaluated as it learns.
     cloned_policy: a PPO whose policy is cloned from demonstrations.
-    fit_reward_model: a reward model fit on labelled pairs.
-    label_pairs: post pairs of clips to a store and have a scripted teacher answer them.
+    uniform_queries: post pairs drawn uniformly from all of the clips.
+    post_swapped: post queries again with their clips swapped.
+    ask_teacher: post uniform pairs of the clips and have a teacher answer them.
+    fit_reward_model: a reward model fit on labelled pairs by the loop's ``RewardFitter``.
     lesson_labels: the answered pairs of a lesson's store, filled on first use.
     save_figure: write a matplotlib figure and close it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,21 +49,25 @@ import torch
 from matplotlib.figure import Figure
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import DummyVecEnv
 
+from agents.answerers import TeacherAnswerer
 from agents.bc import behaviour_clone
 from agents.evaluate import Episodes, run_episodes
-from agents.ppo import make_ppo, ppo_settings
-from agents.vec_learned_reward import VecLearnedReward
+from agents.pair_selector import PairSelector, post_pairs
+from agents.ppo import PPOHyperparameters, make_training_venv, ppo_settings, untrained_ppo
+from agents.ppo_agent import PPOAgent
+from agents.reward_fitter import RewardFitter, new_reward_model
 from hfrl_gym.answers import Answer
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.envs import make_env
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.queries import uniform_pairs
 from hfrl_gym.reward_model import RewardModel
-from hfrl_gym.store import LabelStore
+from hfrl_gym.store import LabelStore, Query
+from hfrl_gym.teachers import Teacher
 from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
+
+CLIP_STEPS = 50
+"""Steps per clip that a lesson agent's envs record (as in a run; no lesson reads them)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +83,7 @@ class LessonArgs:
 
     Example:
         >>> args = LessonArgs(Path("lessons/x"), quick=True)
-        >>> args.budget(12_000, 512), args.ppo_overrides["n_steps"]
+        >>> args.budget(12_000, 512), args.quick_ppo("hfrl/CartPole-v0").n_steps
         (512, 32)
     """
 
@@ -77,11 +96,14 @@ class LessonArgs:
         """``quick`` with ``--quick``, else ``full``."""
         return quick if self.quick else full
 
-    @property
-    def ppo_overrides(self) -> dict[str, Any] | None:
-        """With ``--quick``, short rollouts and few epochs (PPO's tuned rollouts of 4,096
-        steps would alone take longer than the whole quick run); else ``None``."""
-        return {"n_steps": 32, "batch_size": 64, "n_epochs": 2} if self.quick else None
+    def quick_ppo(self, env_id: str) -> PPOHyperparameters | None:
+        """With ``--quick``, ``env_id``'s PPO settings with short rollouts and few epochs
+        (PPO's tuned rollouts of 4,096 steps would alone take longer than the whole quick
+        run); else ``None`` (the lesson's own settings, or the env's)."""
+        if not self.quick:
+            return None
+        tuned = ppo_settings(env_id).ppo
+        return dataclasses.replace(tuned, n_steps=32, batch_size=64, n_epochs=2)
 
 
 def explain(title: str, text: str) -> None:
@@ -111,10 +133,11 @@ class ReturnTracker(BaseCallback):
         deterministic: evaluate the most likely actions instead of sampled ones.
 
     Example:
-        >>> from agents.ppo import make_ppo
+        >>> from agents.ppo import PPOHyperparameters, make_ppo
         >>> from stable_baselines3.common.vec_env import DummyVecEnv
-        >>> ppo = make_ppo(DummyVecEnv([lambda: make_env("hfrl/CartPole-v0")]), "hfrl/CartPole-v0",
-        ...                seed=0, device="cpu", overrides={"n_steps": 32, "n_epochs": 1})
+        >>> venv = DummyVecEnv([lambda: make_env("hfrl/CartPole-v0")])
+        >>> quick = PPOHyperparameters(n_steps=32, batch_size=32, n_epochs=1)
+        >>> ppo = make_ppo(venv, "hfrl/CartPole-v0", seed=0, device="cpu", hyperparameters=quick)
         >>> tracker = ReturnTracker("hfrl/CartPole-v0", every=32, num_episodes=1, seed=0)
         >>> _ = ppo.learn(64, callback=tracker)
         >>> [step for step, _ in tracker.points]
@@ -156,8 +179,59 @@ class ReturnTracker(BaseCallback):
             self.evaluate()
 
 
-def _train_critic_only(ppo: PPO, num_env_steps: int) -> None:
-    """PPO updates with every actor parameter frozen: only the value network learns."""
+def lesson_agent(
+    env_id: str,
+    reward: BatchRewardFunction | None,
+    *,
+    seed: int,
+    hyperparameters: PPOHyperparameters | None = None,
+    env_factory: Callable[[], gym.Env] | None = None,
+) -> PPOAgent:
+    """The loop's agent (``PPOAgent``) for a lesson: PPO on ``reward``, on the CPU.
+
+    Its envs are the loop's (``make_training_venv``, seeded by ``seed``). A lesson trains an
+    agent once (:func:`train_tracked`), so there is no run budget: PPO's schedules span that
+    one ``train``.
+
+    Args:
+        env_id: a suite env; PPO uses its tuned settings (``agents.ppo``).
+        reward: the reward PPO sees (a reward model, ``ConstantReward``), or ``None`` for
+            the env's own.
+        seed: seeds the envs, PPO and the evaluations.
+        hyperparameters: PPO's settings (default: the env's); see :meth:`LessonArgs.quick_ppo`.
+        env_factory: makes each training sub-env in place of the suite env (evaluation is
+            always in the suite env).
+    """
+    venv = make_training_venv(
+        env_id,
+        num_envs=ppo_settings(env_id).num_envs,
+        seed=seed,
+        clip_num_steps=CLIP_STEPS,
+        env_factory=env_factory,
+    )
+    return PPOAgent(
+        env_id,
+        venv,
+        reward,
+        seed=seed,
+        device="cpu",
+        ppo_budget=None,
+        hyperparameters=hyperparameters,
+    )
+
+
+def start_from(agent: PPOAgent, pretrained: PPO, *, critic_warmup_steps: int) -> None:
+    """Copy ``pretrained``'s policy weights into ``agent``, then warm up its critic.
+
+    A cloned policy comes with an untrained critic, whose noisy advantages would wreck the
+    policy in PPO's first updates: for ``critic_warmup_steps`` env steps PPO updates only the
+    value network (every actor parameter frozen). The warm-up is not counted: the agent's
+    training then starts at step 0, its schedules from the start, in freshly reset envs.
+    """
+    ppo = agent.ppo
+    ppo.policy.load_state_dict(pretrained.policy.state_dict())
+    if critic_warmup_steps <= 0:
+        return
     policy = ppo.policy
     actor = [*policy.mlp_extractor.policy_net.parameters(), *policy.action_net.parameters()]
     if isinstance(getattr(policy, "log_std", None), torch.nn.Parameter):
@@ -165,71 +239,58 @@ def _train_critic_only(ppo: PPO, num_env_steps: int) -> None:
     for parameter in actor:
         parameter.requires_grad_(False)
     try:
-        ppo.learn(num_env_steps)
+        ppo.learn(critic_warmup_steps)
     finally:
         for parameter in actor:
             parameter.requires_grad_(True)
+    ppo.num_timesteps = 0
+    ppo.set_env(agent.train_venv)  # the next learn() resets the envs
 
 
-def tracked_ppo(
-    env_id: str,
-    reward: BatchRewardFunction | None,
-    *,
+def train_tracked(
+    agent: PPOAgent,
     num_env_steps: int,
-    seed: int,
-    num_evaluations: int = 8,
-    num_episodes: int = 5,
-    callbacks: Sequence[BaseCallback] = (),
-    start_from: PPO | None = None,
-    critic_warmup_steps: int = 0,
-    train_env: Callable[[], gym.Env] | None = None,
-    overrides: dict[str, Any] | None = None,
+    *,
+    num_evaluations: int,
+    num_episodes: int,
     deterministic: bool = False,
-) -> tuple[PPO, ReturnTracker]:
-    """Train PPO on ``reward`` (``None``: the env's own reward) and evaluate as it learns.
+) -> ReturnTracker:
+    """Train ``agent`` for ``num_env_steps``, evaluated as it learns; then close its envs.
 
     Args:
-        env_id: a suite env; PPO uses its tuned settings (``agents.ppo``).
-        reward: the reward PPO sees (a reward model, ``ConstantReward``), or ``None``.
+        agent: the agent (:func:`lesson_agent`); its other ``extra_callbacks`` (a KL
+            penalty, say) run after the evaluations.
         num_env_steps: PPO's env steps.
-        seed: seeds the envs and PPO.
         num_evaluations: evaluations after the first one, evenly spread.
-        num_episodes: episodes per evaluation.
-        callbacks: more SB3 callbacks (a KL penalty, say).
-        start_from: copy this PPO's policy weights before training (a pretrained policy).
-        critic_warmup_steps: first train only the value network for this many env steps
-            (a cloned policy comes with an untrained critic, whose noisy advantages would
-            wreck the policy in PPO's first updates).
-        train_env: makes each training sub-env (default: the suite env); evaluation is
-            always in the suite env.
-        overrides: PPO keyword arguments that replace the env's tuned ones.
+        num_episodes: episodes per evaluation (seeds from ``10_000 + agent.seed``).
         deterministic: evaluate the most likely actions (for Pendulum, whose exploration
             noise alone makes it spin) instead of sampled ones.
 
     Returns:
-        The trained PPO and the tracker holding the evaluations.
+        The tracker holding the evaluations.
+
+    Example:
+        >>> from agents.rewards import ConstantReward
+        >>> quick = PPOHyperparameters(n_steps=8, batch_size=64, n_epochs=1)
+        >>> agent = lesson_agent(
+        ...     "hfrl/CartPole-v0", ConstantReward(), seed=0, hyperparameters=quick)
+        >>> tracker = train_tracked(agent, 128, num_evaluations=2, num_episodes=1)
+        >>> [step for step, _ in tracker.points], tracker.points[0][1].true_rewards.shape
+        ([0, 64, 128], (1, 500))
     """
-    factory = train_env or (lambda: make_env(env_id))
-    venv = DummyVecEnv([lambda: Monitor(factory())] * ppo_settings(env_id).num_envs)
-    venv.seed(seed)
-    train_venv = venv if reward is None else VecLearnedReward(venv, reward)
-    ppo = make_ppo(train_venv, env_id, seed=seed, device="cpu", overrides=overrides)
-    if start_from is not None:
-        ppo.policy.load_state_dict(start_from.policy.state_dict())
-    if critic_warmup_steps > 0:
-        _train_critic_only(ppo, critic_warmup_steps)
     tracker = ReturnTracker(
-        env_id,
+        agent.env_id,
         every=max(1, num_env_steps // num_evaluations),
         num_episodes=num_episodes,
-        seed=10_000 + seed,
+        seed=10_000 + agent.seed,
         deterministic=deterministic,
     )
+    agent.extra_callbacks.insert(0, tracker)
     try:
-        ppo.learn(num_env_steps, callback=[tracker, *callbacks])
+        agent.train(num_env_steps, round_index=0)
     finally:
-        train_venv.close()
-    return ppo, tracker
+        agent.close()
+    return tracker
 
 
 def cloned_policy(env_id: str, demos: Sequence[Clip], *, seed: int) -> tuple[PPO, float]:
@@ -239,8 +300,7 @@ def cloned_policy(env_id: str, demos: Sequence[Clip], *, seed: int) -> tuple[PPO
         The PPO and the clone's agreement with the demonstrator on held-out clips (on the
         training clips when there are too few to hold some out).
     """
-    env = make_env(env_id)
-    ppo = make_ppo(DummyVecEnv([lambda: env]), env_id, seed=seed, device="cpu")
+    ppo = untrained_ppo(env_id, seed=seed)
     report = behaviour_clone(ppo.policy, demos, rng=np.random.default_rng(seed))
     agreement = report.val_agreement if report.val_agreement is not None else report.train_agreement
     return ppo, agreement
@@ -249,36 +309,45 @@ def cloned_policy(env_id: str, demos: Sequence[Clip], *, seed: int) -> tuple[PPO
 def fit_reward_model(
     env_id: str, labelled: Sequence[tuple[ClipPair, Answer]], *, seed: int
 ) -> RewardModel:
-    """A 3-member reward model of ``env_id`` fit on answered pairs (on the CPU)."""
+    """A new 3-member reward model of ``env_id``, fit on answered pairs (on the CPU).
+
+    The loop's parts: ``new_reward_model`` makes it, ``RewardFitter`` fits it.
+    """
     env = make_env(env_id)
-    model = RewardModel(
-        env.observation_space, env.action_space, env_id=env_id, device="cpu", seed=seed
-    )
+    model = new_reward_model(env_id, env, num_members=3, device="cpu", seed=seed)
     env.close()
-    model.fit(labelled, np.random.default_rng(seed))
-    return model
+    fitter = RewardFitter(model, np.random.default_rng(seed), fitted=False)
+    fitter.fit_pairs(labelled)
+    return fitter.model
 
 
-def label_pairs(
+def uniform_queries(
+    store: LabelStore, clips: Sequence[Clip], num_pairs: int, rng: np.random.Generator
+) -> list[Query]:
+    """Post ``num_pairs`` pairs drawn uniformly from all of ``clips`` (the loop's
+    ``PairSelector``, without its spread-out subset, and ``post_pairs``)."""
+    pairs = PairSelector("uniform", rng, diverse=False).select(clips, num_pairs)
+    return post_pairs(store, 0, pairs)
+
+
+def post_swapped(store: LabelStore, queries: Sequence[Query]) -> list[Query]:
+    """Post ``queries`` again with their clips swapped (does a person answer the same?)."""
+    ids = store.add_queries([(q.right_uid, q.left_uid) for q in queries])
+    return [store.get_query(query_id) for query_id in ids]
+
+
+def ask_teacher(
     store: LabelStore,
     clips: Sequence[Clip],
     num_pairs: int,
-    teacher: Any,
+    teacher: Teacher,
     rng: np.random.Generator,
-) -> list[int]:
-    """Store clips, post ``num_pairs`` uniform pairs of them, let ``teacher`` answer.
-
-    Returns:
-        The query ids posted.
-    """
-    store.add_clips(clips)
-    index_pairs = uniform_pairs(clips, num_pairs, rng)
-    ids = store.add_queries([(clips[i].uid, clips[j].uid) for i, j in index_pairs])
-    if teacher is not None:
-        answers = teacher.label([store.pair(qid) for qid in ids])
-        for qid, answer in zip(ids, answers, strict=True):
-            store.add_answer(qid, answer)
-    return ids
+) -> list[Query]:
+    """Post ``num_pairs`` uniform pairs of ``clips`` and have ``teacher`` answer them (the
+    loop's ``TeacherAnswerer``); return the queries."""
+    queries = uniform_queries(store, clips, num_pairs, rng)
+    TeacherAnswerer(teacher).answer(store, queries)
+    return queries
 
 
 def lesson_labels(

@@ -22,13 +22,14 @@ import numpy as np
 
 from agents.lessons.common import (
     LessonArgs,
+    ask_teacher,
     explain,
     fit_reward_model,
-    label_pairs,
+    lesson_agent,
     lesson_labels,
     note,
     save_figure,
-    tracked_ppo,
+    train_tracked,
 )
 from agents.rewards import ConstantReward
 from hfrl_gym.envs import get_goal
@@ -69,7 +70,7 @@ def run(args: LessonArgs) -> list[Path]:
             ENV, num_clips=args.budget(100, 12), clip_num_steps=25, seed=args.seed
         )
         teacher = make_teacher("oracle", goal=goal, rng=np.random.default_rng(args.seed))
-        label_pairs(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
+        ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
     labelled = lesson_labels(args.out, fill, goal=goal.name)
     note(f"fitting the reward model on {len(labelled)} answers (who swings higher)")
@@ -83,14 +84,9 @@ def run(args: LessonArgs) -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.2), layout="constrained")
     for label, (reward, colour) in runs.items():
         note(f"PPO on {label} ({num_steps} steps)")
-        _, tracker = tracked_ppo(
-            ENV,
-            reward,
-            num_env_steps=num_steps,
-            seed=args.seed,
-            overrides=args.ppo_overrides,
-            num_evaluations=args.budget(6, 1),
-            num_episodes=args.budget(5, 2),
+        agent = lesson_agent(ENV, reward, seed=args.seed, hyperparameters=args.quick_ppo(ENV))
+        tracker = train_tracked(
+            agent, num_steps, num_evaluations=args.budget(6, 1), num_episodes=args.budget(5, 2)
         )
         steps = [step for step, _ in tracker.points]
         above = [HORIZON + e.true_rewards.sum(axis=1).mean() for _, e in tracker.points]

@@ -22,13 +22,14 @@ import numpy as np
 from agents.lessons.common import (
     LessonArgs,
     ReturnTracker,
+    ask_teacher,
     explain,
     fit_reward_model,
-    label_pairs,
+    lesson_agent,
     lesson_labels,
     note,
     save_figure,
-    tracked_ppo,
+    train_tracked,
 )
 from agents.rewards import ConstantReward
 from hfrl_gym.envs import get_goal
@@ -70,7 +71,7 @@ def run(args: LessonArgs) -> list[Path]:
             ENV, num_clips=args.budget(100, 12), clip_num_steps=25, seed=args.seed
         )
         teacher = make_teacher("oracle", goal=goal, rng=np.random.default_rng(args.seed))
-        label_pairs(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
+        ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
     labelled = lesson_labels(args.out, fill, goal="spin")
     note(f"a scripted teacher judging by 'spin' answered {len(labelled)} pairs; fitting")
@@ -80,15 +81,18 @@ def run(args: LessonArgs) -> list[Path]:
     trackers = {}
     for label, reward in runs.items():
         note(f"{label} ({num_steps} steps)")
-        _, trackers[label] = tracked_ppo(
+        agent = lesson_agent(
             ENV,
             reward if reward is not None else ConstantReward(),
-            num_env_steps=num_steps,
             seed=args.seed,
-            overrides=args.ppo_overrides,
-            deterministic=True,
+            hyperparameters=args.quick_ppo(ENV),
+        )
+        trackers[label] = train_tracked(
+            agent,
+            num_steps,
             num_evaluations=args.budget(6, 1),
             num_episodes=args.budget(5, 2),
+            deterministic=True,
         )
     fig, axes = plt.subplots(1, 3, figsize=(17, 5), layout="constrained")
     for (label, tracker), colour in zip(trackers.items(), ("tab:purple", "tab:grey"), strict=True):

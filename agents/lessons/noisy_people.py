@@ -30,15 +30,17 @@ from agents.lessons.common import (
     LessonArgs,
     explain,
     fit_reward_model,
+    lesson_agent,
     lesson_labels,
     note,
+    post_swapped,
     save_figure,
-    tracked_ppo,
+    train_tracked,
+    uniform_queries,
 )
 from hfrl_gym.answers import Answer
 from hfrl_gym.clips import ClipPair
 from hfrl_gym.envs import get_goal, get_spec
-from hfrl_gym.queries import uniform_pairs
 from hfrl_gym.recording import record_random_clips
 from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import TEACHER_PRESETS, estimate_mean_episode_return, make_teacher
@@ -84,16 +86,13 @@ def _post_and_answer(store: LabelStore, args: LessonArgs) -> None:
     clips = record_random_clips(
         ENV, num_clips=args.budget(80, 12), clip_num_steps=CLIP_STEPS, seed=args.seed
     )
-    store.add_clips(clips)
-    rng = np.random.default_rng(args.seed)
-    pairs = uniform_pairs(clips, args.extra.get("labels") or args.budget(60, 8), rng)
-    uids = [(clips[i].uid, clips[j].uid) for i, j in pairs]
-    repeats = [(right, left) for left, right in uids[: args.budget(12, 2)]]
-    ids = store.add_queries(uids + repeats)
+    num_pairs = args.extra.get("labels") or args.budget(60, 8)
+    queries = uniform_queries(store, clips, num_pairs, np.random.default_rng(args.seed))
+    queries += post_swapped(store, queries[: args.budget(12, 2)])
     goal = get_goal(ENV, GOAL)
     horizon = get_spec(ENV).horizon
     mean_return = estimate_mean_episode_return(clips, horizon=horizon, goal=goal)
-    shown = [store.pair(qid) for qid in ids]
+    shown = [store.pair(query) for query in queries]
     for index, preset in enumerate(TEACHER_PRESETS):
         teacher = make_teacher(
             preset,
@@ -103,8 +102,10 @@ def _post_and_answer(store: LabelStore, args: LessonArgs) -> None:
             clip_num_steps=CLIP_STEPS,
             horizon=horizon,
         )
-        for qid, answer in zip(ids, teacher.label(shown), strict=True):
-            store.add_answer(qid, answer)
+        # Every teacher answers every query (the loop's TeacherAnswerer asks only the
+        # unanswered ones): the label-quality figures compare them on the same pairs.
+        for query, answer in zip(queries, teacher.label(shown), strict=True):
+            store.add_answer(query.id, answer)
 
 
 def _test_pairs(args: LessonArgs) -> list[tuple[ClipPair, Answer]]:
@@ -134,15 +135,13 @@ def run(args: LessonArgs) -> list[Path]:
         note(f"teacher {preset!r}: reward model on its answers, then PPO ({num_steps} steps)")
         model = fit_reward_model(ENV, own, seed=args.seed)
         accuracy[preset] = model.pair_accuracy(test) or 0.0
-        _, tracker = tracked_ppo(
-            ENV,
-            model,
-            num_env_steps=num_steps,
-            seed=args.seed,
-            overrides=args.ppo_overrides,
-            deterministic=True,
+        agent = lesson_agent(ENV, model, seed=args.seed, hyperparameters=args.quick_ppo(ENV))
+        tracker = train_tracked(
+            agent,
+            num_steps,
             num_evaluations=1,
             num_episodes=args.budget(5, 2),
+            deterministic=True,
         )
         spin[preset] = tracker.points[-1][1].goal_returns(ENV, GOAL).mean()
         print(

@@ -24,6 +24,7 @@ Functions:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,16 +37,19 @@ from agents.kl_penalty import KLPenalty, mean_kl
 from agents.lessons.common import (
     LessonArgs,
     ReturnTracker,
+    ask_teacher,
     cloned_policy,
     explain,
     fit_reward_model,
-    label_pairs,
+    lesson_agent,
     lesson_labels,
     note,
     run_episodes,
     save_figure,
-    tracked_ppo,
+    start_from,
+    train_tracked,
 )
+from agents.ppo import ppo_settings
 from hfrl_gym.clips import Clip
 from hfrl_gym.envs import get_goal
 from hfrl_gym.recording import record_clips
@@ -54,8 +58,9 @@ from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import make_teacher
 
 ENV = "hfrl/CartPole-v0"
-FINE_TUNING = {"learning_rate": 3e-4, "n_epochs": 10}
-"""Gentler than PPO's settings for training from scratch: fine-tuning must not wreck the clone."""
+FINE_TUNING = dataclasses.replace(ppo_settings(ENV).ppo, learning_rate=3e-4, n_epochs=10)
+"""PPO's settings of ``ENV`` with a constant, gentler learning rate and fewer epochs than for
+training from scratch: fine-tuning must not wreck the clone."""
 COLOURS = ("tab:red", "tab:orange", "tab:green", "tab:blue")
 
 TEXT = """
@@ -143,7 +148,7 @@ def run(args: LessonArgs) -> list[Path]:
         clips = clone_clips(pretrained, args.budget(60, 12), args.seed + 1)
         teacher = make_teacher("oracle", goal=get_goal(ENV, goal), rng=np.random.default_rng(0))
         num_labels = args.extra.get("labels") or args.budget(30, 10)
-        label_pairs(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
+        ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
     labelled = lesson_labels(args.out, fill, goal=goal)
     note(f"fitting the reward model on {len(labelled)} preferences for goal {goal!r}")
@@ -154,24 +159,20 @@ def run(args: LessonArgs) -> list[Path]:
     for kl_coef in args.extra.get("kl_coefs") or [0.0, 1.0, 10.0]:
         note(f"PPO fine-tuning with beta = {kl_coef:g} ({num_steps} steps)")
         penalty = KLPenalty(pretrained.policy, kl_coef)
-        ppo, tracker = tracked_ppo(
-            ENV,
-            reward_model,
-            num_env_steps=num_steps,
-            seed=args.seed,
-            overrides=args.ppo_overrides or FINE_TUNING,
-            num_evaluations=args.budget(6, 1),
-            num_episodes=args.budget(10, 2),
-            callbacks=[penalty],
-            start_from=pretrained,
-            critic_warmup_steps=args.budget(2_048, 0),
+        agent = lesson_agent(
+            ENV, reward_model, seed=args.seed, hyperparameters=args.quick_ppo(ENV) or FINE_TUNING
+        )
+        start_from(agent, pretrained, critic_warmup_steps=args.budget(2_048, 0))
+        agent.extra_callbacks.append(penalty)
+        tracker = train_tracked(
+            agent, num_steps, num_evaluations=args.budget(6, 1), num_episodes=args.budget(10, 2)
         )
         final = tracker.points[-1][1]
         result = Result(
             beta=kl_coef,
             tracker=tracker,
             penalty=penalty,
-            kl=mean_kl(ppo.policy, pretrained.policy, final.observations.reshape(-1, 4)),
+            kl=mean_kl(agent.ppo.policy, pretrained.policy, final.observations.reshape(-1, 4)),
         )
         results.append(result)
         print(

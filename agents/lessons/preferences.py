@@ -21,14 +21,22 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from agents.answerers import ScriptedAnswerer
 from agents.bc import record_demonstrations
-from agents.lessons.common import LessonArgs, explain, label_pairs, note, save_figure
+from agents.lessons.common import (
+    LessonArgs,
+    explain,
+    note,
+    post_swapped,
+    save_figure,
+    uniform_queries,
+)
 from hfrl_gym.answers import Choice
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import RenderError
 from hfrl_gym.render import ClipRenderer
 from hfrl_gym.store import LabelStore
-from hfrl_gym.teachers import TEACHER_PRESETS, estimate_mean_episode_return, make_teacher
+from hfrl_gym.teachers import TEACHER_PRESETS
 
 ENV = "hfrl/CartPole-v0"
 CLIP_STEPS = 50
@@ -83,30 +91,24 @@ def _clips(num_clips: int, seed: int) -> list[Clip]:
 def _post_queries(store: LabelStore, args: LessonArgs) -> None:
     num_pairs = args.budget(8, 3)
     clips = _clips(args.budget(12, 6), args.seed)
-    rng = np.random.default_rng(args.seed)
-    ids = label_pairs(store, clips, num_pairs, None, rng)
-    repeats = [store.get_query(qid) for qid in ids[: args.budget(2, 1)]]
-    store.add_queries([(q.right_uid, q.left_uid) for q in repeats])
+    queries = uniform_queries(store, clips, num_pairs, np.random.default_rng(args.seed))
+    post_swapped(store, queries[: args.budget(2, 1)])
     store.set_meta("goal", "task")
 
 
 def _answer(store: LabelStore, args: LessonArgs) -> None:
     teacher_name = args.extra["teacher"]
-    pending = store.pending_queries()
-    if not pending:
+    if not store.pending_queries():
         return
-    if teacher_name != "person":
-        pairs = [store.pair(q) for q in pending]
-        clips = [clip for pair in pairs for clip in (pair.left, pair.right)]
-        teacher = make_teacher(
+    if teacher_name != "person":  # the loop's scripted answerer (judging by the task)
+        answerer = ScriptedAnswerer(
             teacher_name,
-            rng=np.random.default_rng(args.seed),
-            mean_episode_return=estimate_mean_episode_return(clips, horizon=500),
+            env_id=ENV,
+            goal="task",
             clip_num_steps=CLIP_STEPS,
-            horizon=500,
+            rng=np.random.default_rng(args.seed),
         )
-        for query, answer in zip(pending, teacher.label(pairs), strict=True):
-            store.add_answer(query.id, answer)
+        answerer.answer(store, store.queries())
         return
     from human_ui.app import LabelConfig, run_label  # the window only when a person labels
 

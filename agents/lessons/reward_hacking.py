@@ -21,13 +21,15 @@ import numpy as np
 
 from agents.lessons.common import (
     LessonArgs,
+    ask_teacher,
     explain,
     fit_reward_model,
-    label_pairs,
+    lesson_agent,
     lesson_labels,
     note,
     save_figure,
-    tracked_ppo,
+    start_from,
+    train_tracked,
 )
 from agents.lessons.pipeline import FINE_TUNING, clone_clips, pretrain
 from hfrl_gym.store import LabelStore
@@ -65,23 +67,19 @@ def run(args: LessonArgs) -> list[Path]:
     def fill(store: LabelStore) -> None:
         clips = clone_clips(pretrained, args.budget(40, 8), args.seed + 1)
         teacher = make_teacher("oracle", rng=np.random.default_rng(args.seed))
-        label_pairs(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
+        ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
     labelled = lesson_labels(args.out, fill, goal="task")
     note(f"fitting the reward model on {len(labelled)} answers")
     model = fit_reward_model(ENV, labelled, seed=args.seed)
     num_steps = args.extra.get("steps") or args.budget(15_000, 512)
     note(f"PPO on the learned reward, no KL penalty ({num_steps} steps)")
-    _, tracker = tracked_ppo(
-        ENV,
-        model,
-        num_env_steps=num_steps,
-        seed=args.seed,
-        overrides=args.ppo_overrides or FINE_TUNING,
-        num_evaluations=args.budget(8, 1),
-        num_episodes=args.budget(10, 2),
-        start_from=pretrained,
-        critic_warmup_steps=args.budget(2_048, 0),
+    agent = lesson_agent(
+        ENV, model, seed=args.seed, hyperparameters=args.quick_ppo(ENV) or FINE_TUNING
+    )
+    start_from(agent, pretrained, critic_warmup_steps=args.budget(2_048, 0))
+    tracker = train_tracked(
+        agent, num_steps, num_evaluations=args.budget(8, 1), num_episodes=args.budget(10, 2)
     )
     steps = [step for step, _ in tracker.points]
     learned = np.array([e.learned_returns(model).mean() for _, e in tracker.points])

@@ -24,9 +24,9 @@ import numpy as np
 from agents.bc import record_demonstrations
 from agents.lessons.common import (
     LessonArgs,
+    ask_teacher,
     explain,
     fit_reward_model,
-    label_pairs,
     note,
     save_figure,
 )
@@ -83,7 +83,7 @@ def _oracle_labels(clips: list[Clip], num_labels: int, seed: int) -> list[tuple[
 
     teacher = make_teacher("oracle", rng=np.random.default_rng(seed))
     with tempfile.TemporaryDirectory() as folder, LabelStore(Path(folder) / "s.db") as store:
-        label_pairs(store, clips, num_labels, teacher, np.random.default_rng(seed))
+        ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(seed))
         return store.labelled_pairs()
 
 

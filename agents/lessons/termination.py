@@ -1,9 +1,17 @@
 """Lesson 4, the termination leak: a constant reward solves CartPole if episodes end early.
 
 PPO gets +1 on every step, whatever it does, in two versions of CartPole with the same
-physics: Gymnasium's ``CartPole-v1``, whose episodes end when the pole falls, and the suite's
-``hfrl/CartPole-v0``, whose episodes always last 500 steps. Both policies are evaluated in the
-fixed-horizon env by the true reward (steps balanced out of 500).
+physics: one whose episodes end when the pole falls, as Gymnasium's ``CartPole-v1``'s do, and
+the suite's ``hfrl/CartPole-v0``, whose episodes always last 500 steps. Both policies are
+evaluated in the fixed-horizon env by the true reward (steps balanced out of 500).
+
+The early-ending env is the suite env under :class:`EndWhenFallen`, which ends its episodes
+on the step ``CartPole-v1`` does, after the same observations. Gymnasium's own env cannot be
+a training env of the loop (``agents.ppo.make_training_venv``): it cannot restore its state,
+so ``RecordClips`` would have to keep a frame of every step.
+
+Classes:
+    EndWhenFallen: end a suite CartPole's episode where Gymnasium's CartPole-v1 ends it.
 
 Functions:
     run: the lesson (``hfrl lesson`` calls it with the parsed options).
@@ -12,13 +20,23 @@ Functions:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
-from agents.lessons.common import LessonArgs, ReturnTracker, explain, note, save_figure, tracked_ppo
+from agents.lessons.common import (
+    LessonArgs,
+    ReturnTracker,
+    explain,
+    lesson_agent,
+    note,
+    save_figure,
+    train_tracked,
+)
 from agents.rewards import ConstantReward
+from hfrl_gym.envs import make_env
 
 ENV = "hfrl/CartPole-v0"
 
@@ -36,6 +54,39 @@ there. That is the control every RLHF result here is compared with.
 """
 
 
+class EndWhenFallen(gym.Wrapper):
+    """End a suite CartPole's episode where Gymnasium's ``CartPole-v1`` ends it.
+
+    The episode ends (``terminated``) once the pole leans more than 12 degrees or the cart
+    reaches the end of the track; until then the suite env's dynamics are Gymnasium's. Only
+    the last observation can differ: a cart that leaves the track is shown stopped at its
+    end (the suite's wall). PPO does not learn from it: a terminal observation is never
+    bootstrapped from, and the lesson's reward is constant.
+
+    Example:
+        >>> actions = np.random.default_rng(0).integers(2, size=500)
+        >>> def episode(env):
+        ...     observations = [env.reset(seed=3)[0]]
+        ...     for action in actions:
+        ...         obs, _, terminated, truncated, _ = env.step(int(action))
+        ...         observations.append(obs)
+        ...         if terminated or truncated:
+        ...             return np.array(observations)
+        >>> ours, gymnasium_v1 = episode(EndWhenFallen(make_env(ENV))), episode(
+        ...     gym.make("CartPole-v1"))
+        >>> len(ours), np.array_equal(ours, gymnasium_v1)
+        (24, True)
+    """
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        """Step the suite env; ``terminated`` once the pole has fallen or the cart left."""
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        cart = self.env.unwrapped
+        x, theta = float(cart.state[0]), float(cart.state[2])
+        fallen = abs(x) >= cart.x_threshold or abs(theta) > cart.theta_threshold_radians
+        return obs, reward, terminated or fallen, truncated, info
+
+
 def _curve(tracker: ReturnTracker) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     steps = np.array([step for step, _ in tracker.points])
     returns = [episodes.true_rewards.sum(axis=1) for _, episodes in tracker.points]
@@ -47,21 +98,21 @@ def run(args: LessonArgs) -> list[Path]:
     explain("Lesson 4: the termination leak", TEXT)
     num_steps = args.budget(20_000, 1_024)
     runs = {
-        "CartPole-v1: episode ends when the pole falls": lambda: gym.make("CartPole-v1"),
+        "CartPole-v1: episode ends when the pole falls": lambda: EndWhenFallen(make_env(ENV)),
         "hfrl/CartPole-v0: every episode lasts 500 steps": None,
     }
     fig, ax = plt.subplots(figsize=(8.5, 5.2), layout="constrained")
     for (label, factory), colour in zip(runs.items(), ("tab:red", "tab:blue"), strict=True):
         note(f"PPO with a constant +1 reward on {label.split(':')[0]} ({num_steps} steps)")
-        _, tracker = tracked_ppo(
+        agent = lesson_agent(
             ENV,
             ConstantReward(),
-            num_env_steps=num_steps,
             seed=args.seed,
-            overrides=args.ppo_overrides,
-            num_evaluations=args.budget(8, 2),
-            num_episodes=args.budget(5, 2),
-            train_env=factory,
+            hyperparameters=args.quick_ppo(ENV),
+            env_factory=factory,
+        )
+        tracker = train_tracked(
+            agent, num_steps, num_evaluations=args.budget(8, 2), num_episodes=args.budget(5, 2)
         )
         steps, mean, std = _curve(tracker)
         ax.plot(steps, mean, marker="o", color=colour, label=label)

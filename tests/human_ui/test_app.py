@@ -13,7 +13,7 @@ import pytest
 from hfrl_gym.errors import ConfigError, RenderError, StoreError
 from hfrl_gym.store import LabelStore
 from human_ui.app import LabelConfig, goal_describer, label_queries, open_window, run_label
-from human_ui.cli import build_parser, main
+from human_ui.window_cli import build_parser, main
 from tests.ui_helpers import answer_steps, make_query_store, ui_env, write_script
 
 
@@ -133,7 +133,7 @@ original = app.label_queries
 scripts = sys.argv[1:]
 
 
-def scripted(store_path, query_ids, *, annotator=""):
+def scripted(store_path, query_ids, *, annotator=None):
     script = Path(scripts.pop(0))
     print("round", list(query_ids), flush=True)
     return original(store_path, query_ids, annotator=annotator, script=script, max_frames=3000)
@@ -141,7 +141,7 @@ def scripted(store_path, query_ids, *, annotator=""):
 
 app.label_queries = scripted  # what `hfrl train --teacher human` calls, given a script
 
-from hfrl_gym.cli import main
+from human_ui.cli import main
 
 train = "train --env hfrl/CartPole-v0 --teacher human --annotator ana --labels 6 --rounds 2"
 train += " --steps 3000 --initial-steps 500 --clip-steps 10 --eval-episodes 1 --out run"

@@ -177,14 +177,14 @@ def test_bad_arguments_get_one_clear_line(tmp_path: Path, args: list[str], messa
 @pytest.mark.slow
 def test_demo_writes_report_and_video_and_says_where(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = hfrl("demo", "--out", str(out), "--steps", "6000", "--labels", "10")
+    result = hfrl("demo", "--out", str(out), "--steps", "6200", "--labels", "10")
     assert result.returncode == 0, result.stderr
     assert f"report: {out / 'figures' / 'report.png'}" in result.stdout
     assert f"video:  {out / 'rlhf' / 'video.mp4'}" in result.stdout
     assert (out / "figures" / "report.png").stat().st_size > 10_000
     assert (out / "rlhf" / "video.mp4").stat().st_size > 1000
     assert json.loads((out / "constant" / "summary.json").read_text())["labels_used"] == 0
-    again = hfrl("demo", "--out", str(out), "--steps", "6000", "--labels", "10")
+    again = hfrl("demo", "--out", str(out), "--steps", "6200", "--labels", "10")
     assert again.returncode == 0, again.stderr  # a new demo replaces the last one
 
 

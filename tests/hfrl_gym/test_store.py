@@ -200,6 +200,14 @@ def test_add_clip_is_idempotent_and_uid_conflicts_are_refused(
     with pytest.raises(StoreError, match=r"already stored .* new uid"):
         store.add_clips([fresh, impostor])
     assert store.clip_uids() == [clip.uid]  # the whole call was refused
+    twice = make_clip(rng)
+    assert store.add_clips([twice, twice]) == [twice.uid, twice.uid]  # repeated in one call
+    assert store.clip_uids() == [clip.uid, twice.uid]
+    newcomer = make_clip(rng)
+    clash = Clip.from_parts({**impostor.provenance(), "uid": newcomer.uid}, impostor.arrays())
+    with pytest.raises(StoreError, match=r"already stored .* new uid"):
+        store.add_clips([newcomer, clash])  # a clash within one call is refused too
+    assert store.num_clips() == 2
 
 
 def test_clip_queries_by_uid_and_env(store: LabelStore, rng: np.random.Generator) -> None:

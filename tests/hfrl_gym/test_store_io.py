@@ -14,7 +14,7 @@ from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import StoreError
 from hfrl_gym.store import LabelStore
-from hfrl_gym.store_io import FORMAT_VERSION, export_store, import_store, measure_clip_rates
+from hfrl_gym.store_io import FORMAT_VERSION, export_store, import_store
 from tests.conftest import make_clip
 
 
@@ -148,18 +148,3 @@ def test_export_refuses_a_used_folder(tmp_path: Path, rng: np.random.Generator) 
         export_store(store, tmp_path / "empty")  # a new folder is fine
     assert [p.name for p in (tmp_path / "export").iterdir()] == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db", "empty", "export"]
-
-
-def test_measure_clip_rates_reports_rates_and_cleans_up(tmp_path: Path) -> None:
-    rates = measure_clip_rates(tmp_path, num_clips=20, num_steps=50)
-    assert set(rates) == {
-        "write_single",
-        "write_batch",
-        "read_single",
-        "read_batch",
-        "bytes_per_clip",
-    }
-    assert all(value > 0 for value in rates.values())
-    # 51 x 4 float32 observations, 51 x 4 float64 states, 50 int64 actions and 50 rewards
-    assert rates["bytes_per_clip"] > 51 * 4 * 4 + 51 * 4 * 8 + 50 * 8 * 2
-    assert list(tmp_path.iterdir()) == []

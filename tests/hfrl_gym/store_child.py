@@ -1,6 +1,6 @@
-"""A child process for tests/test_store_crash.py: answers a store's queries one by one.
+"""A child process for tests/hfrl_gym/test_store_crash.py: answers a store's queries one by one.
 
-Run as ``python tests/store_child.py STORE MODE NAME [PAUSE_S]``. It prints ``ready`` once the
+Run as ``python tests/hfrl_gym/store_child.py STORE MODE NAME [PAUSE_S]``. It prints ``ready`` once the
 open, and starts on the next line read from stdin. For each query it answers it prints the
 query id, flushed, only after ``add_answer`` has returned (so every id printed must be in the
 store, whenever the process is killed), and ``done`` when nothing is left. ``MODE`` is

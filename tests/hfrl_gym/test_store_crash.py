@@ -1,6 +1,6 @@
 """Crash safety, for real: answerers killed with SIGKILL, and two answerers at once.
 
-The answerer is ``tests/store_child.py`` in a separate Python process; it prints a query id
+The answerer is ``tests/hfrl_gym/store_child.py`` in a separate Python process; it prints a query id
 only after ``add_answer`` returned. Every printed id must be in the store afterwards, the
 store must open cleanly and pass SQLite's integrity check, and no answer may be doubled.
 """

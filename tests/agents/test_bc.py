@@ -19,7 +19,7 @@ from agents.bc import (
     stored_demonstrations,
 )
 from agents.evaluate import evaluate_policy_returns
-from agents.ppo import make_ppo, make_training_venv
+from agents.ppo import untrained_ppo
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.recording import record_clips
@@ -30,8 +30,7 @@ PENDULUM = "hfrl/Pendulum-v0"
 
 
 def _fresh_ppo(env_id: str, seed: int = 0):
-    venv = make_training_venv(env_id, num_envs=1, seed=seed, clip_num_steps=10)
-    return make_ppo(venv, env_id, seed=seed, device="cpu")
+    return untrained_ppo(env_id, seed=seed)
 
 
 def _fresh_nll(clips: list[Clip]) -> float:

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from agents.config import TrainConfig
-from agents.rlhf_loop import labels_per_round, steps_per_round
+from agents.plan import labels_per_round, steps_per_round
 from hfrl_gym.errors import ConfigError, UnknownEnvError
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from agents.kl_penalty import (
     load_policy_weights,
     mean_kl,
 )
-from agents.ppo import make_ppo
+from agents.ppo import make_ppo, ppo_settings
 from agents.vec_learned_reward import VecLearnedReward
 from hfrl_gym.envs import make_env
 from hfrl_gym.errors import ConfigError
@@ -41,8 +42,10 @@ def _ppo(env_id: str = CARTPOLE, seed: int = 0, n_steps: int = 64):
     venv = DummyVecEnv([lambda: Monitor(make_env(env_id))] * 4)
     venv.seed(seed)
     train_venv = VecLearnedReward(venv, PushRight()) if env_id == CARTPOLE else venv
-    overrides = {"n_steps": n_steps, "batch_size": 64, "n_epochs": 4, "learning_rate": 3e-3}
-    return make_ppo(train_venv, env_id, seed=seed, device="cpu", overrides=overrides)
+    params = dataclasses.replace(
+        ppo_settings(env_id).ppo, n_steps=n_steps, batch_size=64, n_epochs=4, learning_rate=3e-3
+    )
+    return make_ppo(train_venv, env_id, seed=seed, device="cpu", hyperparameters=params)
 
 
 def _probe_states(seed: int) -> np.ndarray:

@@ -1,0 +1,131 @@
+"""The checkpoint part of the loop: after each round, everything needed to resume the run.
+
+Classes:
+    RunState: how far a run got (``state.json``).
+    WallClock: the run's wall time, earlier sessions of a resumed run included.
+    RunCheckpoint: saves the policy, the reward model, the round's metrics and the state.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from agents.callbacks import Progress
+from agents.evaluate import Evaluation
+from agents.ppo_agent import PPOAgent
+from agents.reward_fitter import RewardFitter
+from agents.run_folder import RunFolder
+from hfrl_gym.errors import ConfigError
+from hfrl_gym.store import LabelStore
+
+
+@dataclass(frozen=True)
+class RunState:
+    """How far a run got: what ``state.json`` holds.
+
+    Attributes:
+        next_round: the first round not finished.
+        env_steps: env steps taken (PPO's and the recordings').
+        ppo_steps: PPO's own env steps (its ``num_timesteps``).
+        wall_seconds: wall time so far, in seconds.
+
+    Example:
+        >>> RunState.from_dict({"next_round": 2, "env_steps": 10, "ppo_steps": 8,
+        ...                     "wall_seconds": 1.5}).next_round
+        2
+    """
+
+    next_round: int = 0
+    env_steps: int = 0
+    ppo_steps: int = 0
+    wall_seconds: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunState:
+        """Read ``state.json``'s fields (``ConfigError`` naming a missing or wrong one)."""
+        try:
+            return cls(
+                next_round=int(data["next_round"]),
+                env_steps=int(data["env_steps"]),
+                ppo_steps=int(data.get("ppo_steps", 0)),
+                wall_seconds=float(data.get("wall_seconds", 0.0)),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ConfigError(
+                f"state.json is damaged ({error!r}); start the run again with another --out"
+            ) from None
+
+
+class WallClock:
+    """Seconds since this process started the run, plus those of earlier sessions."""
+
+    def __init__(self, before_s: float = 0.0) -> None:
+        self.before_s, self.started = before_s, time.monotonic()
+
+    def seconds(self) -> float:
+        """Wall time of the run so far, in seconds."""
+        return self.before_s + time.monotonic() - self.started
+
+
+class RunCheckpoint:
+    """Writes a round's results to the run folder, in an order a kill cannot corrupt.
+
+    The policy and reward model first, then the episodes and metrics, then ``state.json``,
+    which says the round is done (an atomic replace): a run killed before that repeats the
+    round from its saved queries and answers.
+    """
+
+    def __init__(
+        self,
+        run: RunFolder,
+        *,
+        agent: PPOAgent,
+        fitter: RewardFitter | None,
+        store: LabelStore,
+        clock: WallClock,
+        progress: Progress | None = None,
+    ) -> None:
+        self.run, self.agent, self.fitter, self.store = run, agent, fitter, store
+        self.clock, self.progress = clock, progress
+
+    def labels_used(self) -> int:
+        """Queries answered so far (skips included: they cost the teacher's time)."""
+        return int(self.store.counts()["answered"])
+
+    def save(self, round_index: int, evaluation: Evaluation, *, labels_round: int) -> RunState:
+        """Save round ``round_index``'s results; return the state a resume starts from."""
+        self.agent.save(self.run.policy_path)
+        fit = None
+        if self.fitter is not None:
+            self.fitter.model.save(self.run.reward_model_dir)
+            fit = self.fitter.last_fit
+        self.run.append_episodes(self.agent.pop_episodes())
+        labels_used = self.labels_used()
+        self.run.append_metrics(
+            {
+                "round": round_index,
+                "env_steps": self.agent.env_steps,
+                "labels_used": labels_used,
+                "labels_round": labels_round,
+                "val_accuracy": None if fit is None else fit.val_accuracy,
+                "val_loss": None if fit is None else fit.val_loss,
+                "true_return_mean": evaluation.true_mean,
+                "true_return_std": evaluation.true_std,
+                "goal_return_mean": evaluation.goal_mean,
+                "fit_seconds": None if fit is None else fit.seconds,
+                "wall_seconds": self.clock.seconds(),
+            }
+        )
+        state = RunState(
+            next_round=round_index + 1,
+            env_steps=self.agent.env_steps,
+            ppo_steps=self.agent.ppo.num_timesteps,
+            wall_seconds=self.clock.seconds(),
+        )
+        self.run.write_json(self.run.state_path, asdict(state))
+        if self.progress is not None:
+            accuracy = None if fit is None else fit.val_accuracy
+            self.progress.note(labels=labels_used, val_acc=accuracy)
+        return state

@@ -1,0 +1,121 @@
+"""The budget arithmetic of a run, done once: labels and PPO env steps of every round.
+
+Classes:
+    RunPlan: labels and PPO env steps per round, and the env steps recorded before round 0.
+
+Functions:
+    labels_per_round: a front-loaded split of the label budget over the rounds.
+    steps_per_round: PPO env steps of each round, in whole rollouts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hfrl_gym.errors import ConfigError
+
+
+def labels_per_round(num_labels: int, num_rounds: int, decay: float) -> list[int]:
+    """Split ``num_labels`` over rounds in proportion to ``decay**k``; the sum is exact.
+
+    Example:
+        >>> labels_per_round(100, 4, 0.5)
+        [53, 27, 13, 7]
+    """
+    weights = decay ** np.arange(num_rounds)
+    shares = num_labels * weights / weights.sum()
+    counts = np.floor(shares).astype(int)
+    for index in np.argsort(-(shares - counts), kind="stable")[: num_labels - counts.sum()]:
+        counts[index] += 1
+    return [int(c) for c in counts]
+
+
+def steps_per_round(num_env_steps: int, num_rounds: int, rollout_steps: int = 1) -> list[int]:
+    """PPO env steps of each round: whole rollouts, spread evenly, never over the budget.
+
+    PPO collects whole rollouts of ``rollout_steps`` (``n_steps * num_envs``) env steps, so a
+    round asked for a part of one would overrun. The budget's whole rollouts are spread over
+    the rounds, earlier rounds taking the remainder.
+
+    Example:
+        >>> steps_per_round(100, 3)
+        [34, 33, 33]
+        >>> steps_per_round(48_000, 6, rollout_steps=4096)  # 11 rollouts
+        [8192, 8192, 8192, 8192, 8192, 4096]
+    """
+    rollouts = num_env_steps // rollout_steps
+    base, extra = divmod(rollouts, num_rounds)
+    return [(base + (k < extra)) * rollout_steps for k in range(num_rounds)]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How a run spends its budgets, round by round.
+
+    Attributes:
+        labels: labels (queries posted) of each round; all 0 for a baseline.
+        ppo_env_steps: PPO env steps of each round (whole rollouts).
+        initial_env_steps: env steps of the untrained policy recorded for round 0's queries
+            (0 for a baseline, which asks nothing).
+        num_env_steps: the run's env-step budget; what is not a whole rollout goes unused.
+
+    Example:
+        >>> plan = RunPlan.create(num_labels=50, num_env_steps=20_000, num_rounds=4,
+        ...                       label_decay=0.5, initial_env_steps=2_000, rollout_env_steps=512)
+        >>> plan.labels, plan.ppo_env_steps, plan.total_env_steps
+        ((27, 13, 7, 3), (4608, 4608, 4608, 4096), 19920)
+    """
+
+    labels: tuple[int, ...]
+    ppo_env_steps: tuple[int, ...]
+    initial_env_steps: int
+    num_env_steps: int
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        num_labels: int,
+        num_env_steps: int,
+        num_rounds: int,
+        label_decay: float,
+        initial_env_steps: int,
+        rollout_env_steps: int,
+    ) -> RunPlan:
+        """Split the budgets; ``num_labels`` 0 plans a baseline (no initial recording).
+
+        Raises:
+            ConfigError: the env steps left for PPO are less than one rollout (with the
+                arithmetic).
+        """
+        initial = initial_env_steps if num_labels > 0 else 0
+        ppo_budget = num_env_steps - initial
+        if ppo_budget < rollout_env_steps:
+            raise ConfigError(
+                f"--steps {num_env_steps} leaves {ppo_budget} env steps for PPO after "
+                f"{initial} recorded for the first queries, less than one PPO rollout of "
+                f"{rollout_env_steps}; raise --steps to at least {initial + rollout_env_steps}"
+            )
+        return cls(
+            labels=tuple(labels_per_round(num_labels, num_rounds, label_decay)),
+            ppo_env_steps=tuple(steps_per_round(ppo_budget, num_rounds, rollout_env_steps)),
+            initial_env_steps=initial,
+            num_env_steps=num_env_steps,
+        )
+
+    @property
+    def num_rounds(self) -> int:
+        """Rounds of the run."""
+        return len(self.labels)
+
+    @property
+    def ppo_budget(self) -> int:
+        """PPO's share of the budget (its learning-rate schedules span it)."""
+        return self.num_env_steps - self.initial_env_steps
+
+    @property
+    def total_env_steps(self) -> int:
+        """Env steps the run will take: the initial recording and PPO's whole rollouts."""
+        return self.initial_env_steps + sum(self.ppo_env_steps)

@@ -1,0 +1,83 @@
+"""The reward-fitting part of the loop: refit the reward model on every answer so far.
+
+Classes:
+    RewardFitter: a reward model, whether it has been fit, and the report of its last fit.
+    Spaces: what a new reward model is shaped by (an env or a VecEnv has both spaces).
+
+Functions:
+    new_reward_model: an unfit reward model of an env (the one place a new one is made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import gymnasium as gym
+import numpy as np
+
+from hfrl_gym.answers import Answer
+from hfrl_gym.clips import ClipPair
+from hfrl_gym.reward_model import RewardModel
+from hfrl_gym.reward_model.trainer import FitReport
+from hfrl_gym.store import LabelStore
+
+
+class Spaces(Protocol):
+    """Anything with an observation and an action space (a Gymnasium env, an SB3 VecEnv)."""
+
+    observation_space: gym.Space
+    action_space: gym.Space
+
+
+def new_reward_model(
+    env_id: str, spaces: Spaces, *, num_members: int, device: str, seed: int
+) -> RewardModel:
+    """A new, unfit reward model of ``env_id``: an ensemble of ``num_members`` networks.
+
+    Example:
+        >>> from hfrl_gym.envs import make_env
+        >>> new_reward_model("hfrl/CartPole-v0", make_env("hfrl/CartPole-v0"), num_members=3,
+        ...                  device="cpu", seed=0).num_members
+        3
+    """
+    return RewardModel(
+        spaces.observation_space,
+        spaces.action_space,
+        env_id=env_id,
+        num_members=num_members,
+        device=device,
+        seed=seed,
+    )
+
+
+class RewardFitter:
+    """Refits ``model`` (Bradley-Terry, ensemble) on all the answers in a store.
+
+    Args:
+        model: the reward model PPO's reward comes from (it is refit in place).
+        rng: the fit's random source (bootstrap samples, validation split).
+        fitted: whether ``model`` was already fit (a resumed run's checkpoint).
+
+    Attributes:
+        last_fit: the report of the last fit in this process, ``None`` before one.
+    """
+
+    def __init__(self, model: RewardModel, rng: np.random.Generator, *, fitted: bool) -> None:
+        self.model, self.rng, self.fitted = model, rng, fitted
+        self.last_fit: FitReport | None = None
+
+    def fit(self, store: LabelStore) -> FitReport:
+        """Fit the model on every answered pair in ``store``; return the report."""
+        return self.fit_pairs(store.labelled_pairs())
+
+    def fit_pairs(self, labelled: Sequence[tuple[ClipPair, Answer]]) -> FitReport:
+        """Fit the model on these answered pairs (a lesson's first ``n``, say)."""
+        self.last_fit = self.model.fit(labelled, self.rng)
+        self.fitted = True
+        return self.last_fit
+
+    @property
+    def fitted_model(self) -> RewardModel | None:
+        """The model once it has been fit (active query selection needs one), else ``None``."""
+        return self.model if self.fitted else None

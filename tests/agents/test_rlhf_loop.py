@@ -1,0 +1,164 @@
+"""The loop with fake parts: the order of calls, the label split, and resume (no real PPO)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from agents.evaluate import Evaluation
+from agents.pair_selector import PairSelector
+from agents.plan import RunPlan
+from agents.rlhf_loop import LoopParts, run_rounds
+from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.clips import Clip
+from hfrl_gym.store import LabelStore, Query
+from tests.conftest import make_clip
+
+PLAN = RunPlan.create(
+    num_labels=10,
+    num_env_steps=1_000,
+    num_rounds=3,
+    label_decay=0.5,
+    initial_env_steps=100,
+    rollout_env_steps=100,
+)
+
+
+class Log(list):
+    """Calls of every fake part, in order."""
+
+
+class FakeAgent:
+    def __init__(self, log: Log, rng: np.random.Generator) -> None:
+        self.log, self.rng = log, rng
+
+    def _clips(self, count: int) -> list[Clip]:
+        return [make_clip(self.rng, num_steps=5) for _ in range(count)]
+
+    def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> list[Clip]:
+        self.log.append(("record", round_index, num_env_steps))
+        return self._clips(num_env_steps // clip_num_steps)
+
+    def train(self, num_env_steps: int, *, round_index: int) -> None:
+        self.log.append(("train", round_index, num_env_steps))
+
+    def harvested_clips(self) -> list[Clip]:
+        return self._clips(12)
+
+    def evaluate(self) -> Evaluation:
+        return Evaluation(np.array([1.0]), np.array([1.0]))
+
+
+class FakeAnswerer:
+    def __init__(self, log: Log, *, stop_after: int | None = None) -> None:
+        self.log, self.stop_after = log, stop_after
+
+    def answer(self, store: LabelStore, queries: Sequence[Query]) -> None:
+        pending = store.pending_queries(query_ids=[q.id for q in queries])
+        self.log.append(("answer", queries[0].round, len(queries), len(pending)))
+        for count, query in enumerate(pending):
+            if self.stop_after is not None and count == self.stop_after:
+                raise KeyboardInterrupt  # the process is killed mid-round
+            store.add_answer(query.id, Answer(Choice.LEFT, annotator="fake"))
+
+
+class FakeFitter:
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def fit(self, store: LabelStore) -> None:
+        self.log.append(("fit", len(store.labelled_pairs())))
+
+
+class FakeCheckpoint:
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def save(self, round_index: int, evaluation: Evaluation, *, labels_round: int) -> None:
+        self.log.append(("save", round_index, labels_round))
+
+
+def _parts(store: LabelStore, log: Log, answerer: FakeAnswerer | None = None) -> LoopParts:
+    rng = np.random.default_rng(0)
+    return LoopParts(
+        store=store,
+        agent=FakeAgent(log, rng),
+        pairs=PairSelector("uniform", rng),
+        answerer=answerer or FakeAnswerer(log),
+        reward=FakeFitter(log),
+        checkpoint=FakeCheckpoint(log),
+        clip_num_steps=5,
+    )
+
+
+def test_rounds_call_the_parts_in_the_papers_order(tmp_path) -> None:
+    log = Log()
+    with LabelStore(tmp_path / "store.sqlite") as store:
+        run_rounds(_parts(store, log), PLAN)
+        counts = store.counts()
+    labels = PLAN.labels
+    assert labels == (6, 3, 1)  # front-loaded, exact
+    assert sum(labels) == 10
+    assert log == [
+        ("record", 0, 100),  # only round 0 records: later rounds compare PPO's own clips
+        ("answer", 0, labels[0], labels[0]),
+        ("fit", labels[0]),
+        ("train", 0, PLAN.ppo_env_steps[0]),
+        ("save", 0, labels[0]),
+        ("answer", 1, labels[1], labels[1]),
+        ("fit", labels[0] + labels[1]),  # every answer so far, not the round's alone
+        ("train", 1, PLAN.ppo_env_steps[1]),
+        ("save", 1, labels[1]),
+        ("answer", 2, labels[2], labels[2]),
+        ("fit", 10),
+        ("train", 2, PLAN.ppo_env_steps[2]),
+        ("save", 2, labels[2]),
+    ]
+    assert counts["queries"] == 10
+    assert counts["answered"] == 10
+
+
+def test_a_baseline_asks_nothing(tmp_path) -> None:
+    plan = RunPlan.create(
+        num_labels=0,
+        num_env_steps=1_000,
+        num_rounds=2,
+        label_decay=0.5,
+        initial_env_steps=100,
+        rollout_env_steps=100,
+    )
+    log = Log()
+    with LabelStore(tmp_path / "store.sqlite") as store:
+        run_rounds(_parts(store, log), plan)
+    assert plan.initial_env_steps == 0
+    assert plan.ppo_env_steps == (500, 500)  # the whole budget goes to PPO
+    assert [entry[0] for entry in log] == ["train", "save", "train", "save"]
+
+
+def test_resume_reuses_the_rounds_queries_and_asks_no_answer_twice(tmp_path) -> None:
+    log = Log()
+    path = tmp_path / "store.sqlite"
+    with LabelStore(path) as store:
+        parts = _parts(store, log, FakeAnswerer(log, stop_after=1))
+        with pytest.raises(KeyboardInterrupt):  # killed after 1 answer of round 0
+            run_rounds(parts, PLAN)
+    assert [entry[0] for entry in log] == ["record", "answer"]
+    log.clear()
+    with LabelStore(path) as store:  # resumed: round 0 was not checkpointed
+        run_rounds(_parts(store, log), PLAN, first_round=0)
+        answers = store.answers()
+        counts = store.counts()
+    assert log[0] == ("answer", 0, PLAN.labels[0], PLAN.labels[0] - 1)  # no new recording
+    assert counts["queries"] == 10
+    assert len(answers) == 10  # one answer per query: none asked twice
+    assert len({a.query_id for a in answers}) == 10
+
+
+def test_resume_after_a_finished_round_starts_from_the_next(tmp_path) -> None:
+    log = Log()
+    with LabelStore(tmp_path / "store.sqlite") as store:
+        run_rounds(_parts(store, log), PLAN, first_round=2)
+    assert log[0] == ("record", 2, 100)  # a resumed process records the current policy
+    assert [entry for entry in log if entry[0] == "train"] == [("train", 2, PLAN.ppo_env_steps[2])]
