@@ -16,6 +16,7 @@ Classes:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -36,6 +37,24 @@ class Answerer(Protocol):
         Queries already answered (a resumed round) are not asked again. Raises an
         ``HfrlError`` saying how to resume when answers cannot be had.
         """
+        ...
+
+
+class WindowFactory(Protocol):
+    """Makes the comparison window's answerer (``human_ui.answerer.WindowAnswerer`` is one).
+
+    The ``hfrl`` command hands it to ``hfrl train`` and ``hfrl lesson``, for a person to
+    answer in the window, since ``agents`` never imports ``human_ui``.
+    """
+
+    def __call__(
+        self,
+        annotator: str | None,
+        *,
+        script: Path | None = None,
+        resume_command: str | None = None,
+    ) -> Answerer:
+        """The window's answerer for this person (``script``: scripted keys instead)."""
         ...
 
 

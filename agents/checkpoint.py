@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from agents.callbacks import Progress
+from agents.diagnostics import answer_shares
 from agents.evaluate import Evaluation
 from agents.ppo_agent import PPOAgent
 from agents.reward_fitter import RewardFitter
@@ -97,10 +98,11 @@ class RunCheckpoint:
     def save(self, round_index: int, evaluation: Evaluation, *, labels_round: int) -> RunState:
         """Save round ``round_index``'s results; return the state a resume starts from."""
         self.agent.save(self.run.policy_path)
-        fit = None
+        fit = probe = None
         if self.fitter is not None:
             self.fitter.model.save(self.run.reward_model_dir)
-            fit = self.fitter.last_fit
+            fit, probe = self.fitter.last_fit, self.fitter.last_probe
+        shares = answer_shares(self.store, round_index)
         self.run.append_episodes(self.agent.pop_episodes())
         labels_used = self.labels_used()
         self.run.append_metrics(
@@ -116,6 +118,11 @@ class RunCheckpoint:
                 "goal_return_mean": evaluation.goal_mean,
                 "fit_seconds": None if fit is None else fit.seconds,
                 "wall_seconds": self.clock.seconds(),
+                "learned_true_spearman": None if probe is None else probe.learned_true_spearman,
+                "reward_std": None if probe is None else probe.reward_std,
+                "reward_drift": None if probe is None else probe.reward_drift,
+                "tie_share": None if shares is None else shares[0],
+                "skip_share": None if shares is None else shares[1],
             }
         )
         state = RunState(

@@ -11,15 +11,11 @@ import argparse
 import dataclasses
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
-from agents.answerers import Answerer
+from agents.answerers import Answerer, WindowFactory
 from agents.config import TrainConfig, add_config_arguments, config_from_args
 from hfrl_gym.errors import ConfigError
-
-WindowFactory = Callable[[str | None], Answerer]
-"""Makes the comparison window's answerer for a person's name (``human_ui.answerer``)."""
 
 DEMO_ENV = "hfrl/Pendulum-v0"
 DEMO_BUDGETS = {  # (env steps, labels) per run; each learns in the demo's 3 minutes
@@ -51,7 +47,7 @@ def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> 
     def answerer(config: TrainConfig) -> Answerer | None:
         if config.teacher != "human" or window_answerer is None:
             return None
-        return window_answerer(config.annotator)
+        return window_answerer(config.annotator, resume_command=f"hfrl train --resume {config.out}")
 
     if args.resume is not None:
         run = RunFolder(args.resume).require()

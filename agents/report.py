@@ -4,14 +4,17 @@ Functions:
     write_report: the figure set of one or more runs, as PNG files.
     save_panels: draw each panel of a figure set into its own PNG.
     run_label: a short legend label of a run ("RLHF (oracle, 100 labels)", "true reward").
-    spearman: rank correlation with tied values averaged (learned against true returns).
+    spearman: rank correlation with tied values averaged (from ``agents.diagnostics``).
 
 Figures:
     true_return.png       true return against env steps, every run side by side
     learned_vs_true.png   learned against true return of the stored clips (RLHF runs)
     val_accuracy.png      reward-model validation accuracy against labels used
     labels_per_round.png  labels answered in each round
-    report.png            the four together
+    reward_tracking.png   per round: rank correlation of learned and true return over the
+                          round's clips, and the learned reward's drift between refits
+    answer_shares.png     per round: the shares of answers that were ties and skips
+    report.png            the six together
 """
 
 from __future__ import annotations
@@ -28,10 +31,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from agents.diagnostics import spearman
 from agents.run_folder import RunFolder
 from hfrl_gym.errors import ConfigError
 
-FIGURES = ("true_return", "learned_vs_true", "val_accuracy", "labels_per_round")
+FIGURES = (
+    "true_return",
+    "learned_vs_true",
+    "val_accuracy",
+    "labels_per_round",
+    "reward_tracking",
+    "answer_shares",
+)
 
 
 def run_label(config: dict) -> str:
@@ -94,31 +105,6 @@ def _plot_learned_vs_true(ax: Axes, runs: list[RunFolder]) -> None:
         ax.text(0.5, 0.5, "no reward model (baseline runs)", ha="center", transform=ax.transAxes)
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 0..N-1 of ``values``, tied values sharing their mean rank."""
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values), dtype=float)
-    _, group, counts = np.unique(values, return_inverse=True, return_counts=True)
-    sums = np.bincount(group, weights=ranks)
-    return sums[group] / counts[group]
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two ``(N,)`` arrays, ties averaged (``nan`` if constant).
-
-    Example:
-        >>> spearman(np.array([1.0, 2.0, 3.0]), np.array([10.0, 30.0, 20.0]))
-        0.5
-        >>> round(spearman(np.array([0.0, 0.0, 1.0, 2.0]), np.array([5.0, 1.0, 7.0, 9.0])), 3)
-        0.949
-    """
-    ranks_a, ranks_b = _average_ranks(np.asarray(a)), _average_ranks(np.asarray(b))
-    if ranks_a.std() == 0 or ranks_b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
-
-
 def _plot_val_accuracy(ax: Axes, runs: list[RunFolder]) -> None:
     for run in runs:
         metrics = [m for m in run.read_metrics() if not math.isnan(m["val_accuracy"])]
@@ -153,6 +139,54 @@ def _plot_labels_per_round(ax: Axes, runs: list[RunFolder]) -> None:
     ax.set_title("Labels per round")
 
 
+def _rounds_with(run: RunFolder, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rounds and values of a metrics column, rounds without a value (or older runs) left out."""
+    rows = [m for m in run.read_metrics() if not math.isnan(m.get(column, math.nan))]
+    return np.array([m["round"] for m in rows]), np.array([m[column] for m in rows])
+
+
+def _plot_reward_tracking(ax: Axes, runs: list[RunFolder]) -> None:
+    plotted = False
+    for run in runs:
+        rounds, rho = _rounds_with(run, "learned_true_spearman")
+        if len(rounds) == 0:
+            continue
+        (line,) = ax.plot(rounds, rho, marker="o", label=run_label(run.read_json(run.config_path)))
+        drift_rounds, drift = _rounds_with(run, "reward_drift")
+        ax.plot(drift_rounds, drift, linestyle="--", color=line.get_color(), alpha=0.7)
+        plotted = True
+    ax.axhline(0.0, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("round")
+    ax.set_ylabel("Spearman (solid) / drift (dashed)")
+    ax.set_title("Learned vs true return on each round's clips")
+    if plotted:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no reward fits recorded", ha="center", transform=ax.transAxes)
+
+
+def _plot_answer_shares(ax: Axes, runs: list[RunFolder]) -> None:
+    plotted = False
+    for run in runs:
+        rounds, ties = _rounds_with(run, "tie_share")
+        if len(rounds) == 0:
+            continue
+        label = run_label(run.read_json(run.config_path))
+        (line,) = ax.plot(rounds, ties, marker="o", label=f"{label}: ties")
+        skip_rounds, skips = _rounds_with(run, "skip_share")
+        ax.plot(skip_rounds, skips, marker="x", linestyle="--", color=line.get_color(),
+                label=f"{label}: skips")  # fmt: skip
+        plotted = True
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("round")
+    ax.set_ylabel("share of the round's answers")
+    ax.set_title("Pairs the teacher could not tell apart")
+    if plotted:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no answers recorded", ha="center", transform=ax.transAxes)
+
+
 def save_panels(
     out: Path,
     names: Sequence[str],
@@ -183,9 +217,16 @@ def write_report(run_dirs: list[Path | str], out_dir: Path | str) -> list[Path]:
     if not any(run.metrics_path.exists() for run in runs):
         raise ConfigError("none of these runs has finished a round yet (no metrics.csv)")
     out = Path(out_dir)
-    drawers = (_plot_true_return, _plot_learned_vs_true, _plot_val_accuracy, _plot_labels_per_round)
+    drawers = (
+        _plot_true_return,
+        _plot_learned_vs_true,
+        _plot_val_accuracy,
+        _plot_labels_per_round,
+        _plot_reward_tracking,
+        _plot_answer_shares,
+    )
     written = save_panels(out, FIGURES, drawers, runs, figsize=(6.4, 4.4))
-    fig, axes = plt.subplots(2, 2, figsize=(12.8, 8.8), layout="constrained")
+    fig, axes = plt.subplots(3, 2, figsize=(12.8, 13.2), layout="constrained")
     for ax, draw in zip(axes.flat, drawers, strict=True):
         draw(ax, runs)
     fig.savefig(out / "report.png", dpi=90)

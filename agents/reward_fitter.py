@@ -16,8 +16,9 @@ from typing import Protocol
 import gymnasium as gym
 import numpy as np
 
+from agents.diagnostics import RewardProbe, probe_reward
 from hfrl_gym.answers import Answer
-from hfrl_gym.clips import ClipPair
+from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.reward_model.trainer import FitReport
 from hfrl_gym.store import LabelStore
@@ -61,15 +62,25 @@ class RewardFitter:
 
     Attributes:
         last_fit: the report of the last fit in this process, ``None`` before one.
+        last_probe: the refit reward measured on the clips given to the last :meth:`fit`.
     """
 
     def __init__(self, model: RewardModel, rng: np.random.Generator, *, fitted: bool) -> None:
         self.model, self.rng, self.fitted = model, rng, fitted
         self.last_fit: FitReport | None = None
+        self.last_probe: RewardProbe | None = None
 
-    def fit(self, store: LabelStore) -> FitReport:
-        """Fit the model on every answered pair in ``store``; return the report."""
-        return self.fit_pairs(store.labelled_pairs())
+    def fit(self, store: LabelStore, *, probe: Sequence[Clip] = ()) -> FitReport:
+        """Fit the model on every answered pair in ``store``; return the report.
+
+        With ``probe`` (the round's clips, labelled or not), :attr:`last_probe` measures the
+        refit reward on them: rank correlation with their true returns, scale, and drift
+        from the previous fit (``agents.diagnostics``). Measuring changes nothing.
+        """
+        before = probe_reward(self.model, probe) if self.fitted else None
+        report = self.fit_pairs(store.labelled_pairs())
+        self.last_probe = probe_reward(self.model, probe, previous=before)
+        return report
 
     def fit_pairs(self, labelled: Sequence[tuple[ClipPair, Answer]]) -> FitReport:
         """Fit the model on these answered pairs (a lesson's first ``n``, say)."""

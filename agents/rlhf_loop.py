@@ -19,6 +19,7 @@ random) runs the same rounds with no labels, so its curves line up with RLHF's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,8 +69,8 @@ class Learner(Protocol):
 class RewardFit(Protocol):
     """The reward fitter: refits on every answer in the store."""
 
-    def fit(self, store: LabelStore) -> Any:
-        """Refit; return the fit's report."""
+    def fit(self, store: LabelStore, *, probe: Sequence[Clip] = ()) -> Any:
+        """Refit; return the fit's report (``probe``: the round's clips, to measure on)."""
         ...
 
 
@@ -113,7 +114,7 @@ def run_rounds(parts: LoopParts, plan: RunPlan, *, first_round: int = 0) -> None
                     )
                 queries = post_pairs(store, k, parts.pairs.select(clips, plan.labels[k]))
             parts.answerer.answer(store, queries)  # (1) people or teachers compare clips
-            parts.reward.fit(store)  # (2) the reward model is fit on every answer
+            parts.reward.fit(store, probe=clips)  # (2) the reward model, on every answer
         agent.train(plan.ppo_env_steps[k], round_index=k)  # (3) RL on the learned reward
         clips = agent.harvested_clips()
         parts.checkpoint.save(k, agent.evaluate(), labels_round=plan.labels[k])

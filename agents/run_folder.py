@@ -39,7 +39,13 @@ METRIC_COLUMNS = (
     "goal_return_mean",
     "fit_seconds",
     "wall_seconds",
+    "learned_true_spearman",
+    "reward_std",
+    "reward_drift",
+    "tie_share",
+    "skip_share",
 )
+"""Columns of ``metrics.csv`` (docs/ARCHITECTURE.md; ``agents.diagnostics`` for the last five)."""
 
 
 class RunFolder:
@@ -110,27 +116,27 @@ class RunFolder:
     def append_episodes(self, rows: list[tuple[int, float]]) -> None:
         """Append ``(env_steps, true_return)`` rows to ``episodes.csv`` (made, with its header,
         even when no episode has finished yet)."""
-        if not self.episodes_path.exists():
-            self.episodes_path.write_text("env_steps,true_return\n")
-        for env_steps, true_return in rows:
-            _append_csv(
-                self.episodes_path,
-                ("env_steps", "true_return"),
-                {"env_steps": env_steps, "true_return": true_return},
-            )
+        records = [{"env_steps": steps, "true_return": value} for steps, value in rows]
+        _append_csv(self.episodes_path, ("env_steps", "true_return"), *records)
 
     def read_episodes(self) -> list[dict[str, float]]:
         """The rows of ``episodes.csv``."""
         return _read_csv(self.episodes_path)
 
 
-def _append_csv(path: Path, columns: tuple[str, ...], row: dict[str, Any]) -> None:
+def _append_csv(path: Path, columns: tuple[str, ...], *rows: dict[str, Any]) -> None:
+    """Append rows; a file begun with other columns (an older run) keeps its own header."""
     new = not path.exists()
+    if not new:
+        with path.open(newline="") as handle:
+            header = next(csv.reader(handle), None)
+        if header:
+            columns = tuple(header)
     with path.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         if new:
             writer.writeheader()
-        writer.writerow(row)
+        writer.writerows(rows)
 
 
 def _read_csv(path: Path) -> list[dict[str, float]]:

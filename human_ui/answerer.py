@@ -12,6 +12,7 @@ pygame is imported only when the window opens.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from hfrl_gym.store import LabelStore, Query
 
@@ -21,10 +22,18 @@ class WindowAnswerer:
 
     Args:
         annotator: the person's name (``None``: ``HFRL_ANNOTATOR``, the saved name, or ask).
+        script: scripted input instead of a person's (tests, rehearsals; docs/UI.md).
+        resume_command: what resumes the work if the window is closed early.
     """
 
-    def __init__(self, annotator: str | None = None) -> None:
-        self.annotator = annotator
+    def __init__(
+        self,
+        annotator: str | None = None,
+        *,
+        script: Path | None = None,
+        resume_command: str | None = None,
+    ) -> None:
+        self.annotator, self.script, self.resume_command = annotator, script, resume_command
 
     def answer(self, store: LabelStore, queries: Sequence[Query]) -> None:
         """Show the unanswered queries; ``ConfigError`` (how to resume) if the window closes
@@ -34,4 +43,10 @@ class WindowAnswerer:
             return
         from human_ui import app  # the window (and pygame) only when a person labels
 
-        app.label_queries(store.path, [q.id for q in pending], annotator=self.annotator)
+        app.label_queries(
+            store.path,
+            [q.id for q in pending],
+            annotator=self.annotator,
+            script=self.script,
+            resume_command=self.resume_command,
+        )

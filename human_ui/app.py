@@ -74,6 +74,8 @@ class LabelConfig:
         prefetch: pairs rendered ahead of the shown one.
         script: scripted input file (see :mod:`human_ui.script`).
         max_frames: close after this many frames (tests).
+        resume_command: what resumes the work if the window is closed early (default:
+            ``hfrl train --resume`` of the store's run folder).
         exit_when_done: close when nothing is pending, instead of waiting for new queries.
         review: start in review mode.
 
@@ -222,6 +224,7 @@ def label_queries(
     reward_model: Path | None = None,
     script: Path | None = None,
     max_frames: int | None = None,
+    resume_command: str | None = None,
 ) -> int:
     """Open the comparison window on exactly these queries; return when all are answered.
 
@@ -235,6 +238,8 @@ def label_queries(
         reward_model: checkpoint folder for the teaching overlay (default: the run's).
         script: scripted input (tests, lessons).
         max_frames: close after this many frames (tests).
+        resume_command: what resumes the work if the window is closed early (default:
+            ``hfrl train --resume`` of the store's run folder).
 
     Returns:
         The number of answers given.
@@ -256,10 +261,11 @@ def label_queries(
         )
     )
     if outcome.pending:
+        resume_command = resume_command or f"hfrl train --resume {path.parent}"
         raise ConfigError(
             f"the labelling window was closed with {outcome.pending} of this round's "
             f"{len(set(query_ids))} queries unanswered; the {outcome.answers_given} answers "
-            f"given are saved. Resume the run with `hfrl train --resume {path.parent}` (or "
-            f"answer them first with `hfrl label {path}`)"
+            f"given are saved. Resume with `{resume_command}` (or answer them first with "
+            f"`hfrl label {path}`)"
         )
     return outcome.answers_given

@@ -38,7 +38,7 @@ DELEGATED: dict[str, tuple[str, str]] = {
     "label": ("human_ui.window_cli", "the comparison window: answer a store's queries"),
     "play": ("human_ui.window_cli", "play a suite env with the keyboard, recording clips"),
 }
-TAKE_WINDOW = ("train",)
+TAKE_WINDOW = ("train", "lesson")
 """Sub-commands handed the comparison window (``window_answerer``) for a person to answer."""
 
 

@@ -6,7 +6,7 @@ minutes or less at its default settings, writes its figures into ``--out`` (defa
 a first try). docs/TEACHING.md turns them into a 90-minute class.
 
 Modules:
-    common: options, explanations, tracked PPO runs and figure helpers the lessons share.
+    common: options, explanations, the loop's parts set up for a lesson, and figure helpers.
     preferences (1), reward_model (2), learned_reward (3), termination (4), noisy_people
     (5), reward_hacking (6), new_behaviour (7), pipeline (8): one lesson each, with
     ``run(args) -> figure paths`` and, when it has options of its own, ``add_arguments``.
@@ -30,8 +30,12 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from hfrl_gym.errors import ConfigError
+
+if TYPE_CHECKING:
+    from agents.answerers import WindowFactory
 
 
 @dataclass(frozen=True)
@@ -171,8 +175,13 @@ def _parser(lesson: Lesson, module: ModuleType) -> argparse.ArgumentParser:
     return parser
 
 
-def run_lesson(lesson: Lesson, argv: list[str]) -> list[Path]:
+def run_lesson(
+    lesson: Lesson, argv: list[str], *, window_answerer: WindowFactory | None = None
+) -> list[Path]:
     """Parse a lesson's options (``argv``, after its name) and run it; return its figures.
+
+    ``window_answerer`` makes the comparison window's answerer, for lessons where a person
+    labels (handed in by the ``hfrl`` command, since ``agents`` never imports ``human_ui``).
 
     PyTorch is limited to one thread while the lesson runs (and restored after): the
     networks are small, and on a laptop, or a shared machine, more threads make PPO several
@@ -189,19 +198,26 @@ def run_lesson(lesson: Lesson, argv: list[str]) -> list[Path]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return module.run(LessonArgs(out=args.out, quick=args.quick, seed=args.seed, extra=extra))
+        lesson_args = LessonArgs(
+            out=args.out,
+            quick=args.quick,
+            seed=args.seed,
+            extra=extra,
+            window_answerer=window_answerer,
+        )
+        return module.run(lesson_args)
     finally:
         torch.set_num_threads(threads)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, window_answerer: WindowFactory | None = None) -> int:
     """``hfrl lesson``: list the lessons, or run one (``argv[0]`` is ``"lesson"``)."""
     rest = list(argv[1:])
     if not rest or rest[0] in ("-h", "--help", "list"):
         print(_listing())
         return 0
     lesson = find_lesson(rest[0])
-    figures = run_lesson(lesson, rest[1:])
+    figures = run_lesson(lesson, rest[1:], window_answerer=window_answerer)
     print(f"\nLesson {lesson.number} ({lesson.name}) figures:")
     for path in figures:
         print(f"  {path}")

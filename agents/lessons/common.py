@@ -50,7 +50,7 @@ from matplotlib.figure import Figure
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 
-from agents.answerers import TeacherAnswerer
+from agents.answerers import TeacherAnswerer, WindowFactory
 from agents.bc import behaviour_clone
 from agents.evaluate import Episodes, run_episodes
 from agents.pair_selector import PairSelector, post_pairs
@@ -80,6 +80,8 @@ class LessonArgs:
             learning is not meant to succeed.
         seed: seeds everything random in the lesson.
         extra: the lesson's own options, by name.
+        window_answerer: makes the comparison window's answerer when a person labels
+            (handed in by the ``hfrl`` command; ``None``: no window can be opened).
 
     Example:
         >>> args = LessonArgs(Path("lessons/x"), quick=True)
@@ -91,6 +93,7 @@ class LessonArgs:
     quick: bool = False
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    window_answerer: WindowFactory | None = None
 
     def budget(self, full: int, quick: int) -> int:
         """``quick`` with ``--quick``, else ``full``."""

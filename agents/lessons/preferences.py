@@ -33,7 +33,7 @@ from agents.lessons.common import (
 )
 from hfrl_gym.answers import Choice
 from hfrl_gym.clips import Clip
-from hfrl_gym.errors import RenderError
+from hfrl_gym.errors import ConfigError, RenderError
 from hfrl_gym.render import ClipRenderer
 from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import TEACHER_PRESETS
@@ -110,18 +110,19 @@ def _answer(store: LabelStore, args: LessonArgs) -> None:
         )
         answerer.answer(store, store.queries())
         return
-    from human_ui.app import LabelConfig, run_label  # the window only when a person labels
-
+    if args.window_answerer is None:
+        raise ConfigError(
+            "a person labels in the comparison window, which this entry point was not given; "
+            "run the lesson with the `hfrl lesson` command, or pass --teacher oracle"
+        )
+    window = args.window_answerer(
+        args.extra.get("annotator"),
+        script=args.extra.get("script"),
+        resume_command=f"hfrl lesson preferences --out {args.out}",
+    )
     note("the comparison window is open: answer the pairs, it closes when all are answered")
     try:
-        run_label(
-            LabelConfig(
-                store=store.path,
-                annotator=args.extra.get("annotator"),
-                script=args.extra.get("script"),
-                exit_when_done=True,
-            )
-        )
+        window.answer(store, store.queries())
     except RenderError as error:
         raise RenderError(
             f"{error}; or watch a scripted teacher instead: hfrl lesson 1 --teacher oracle"

@@ -68,7 +68,7 @@ class FakeFitter:
     def __init__(self, log: Log) -> None:
         self.log = log
 
-    def fit(self, store: LabelStore) -> None:
+    def fit(self, store: LabelStore, *, probe: Sequence[Clip] = ()) -> None:
         self.log.append(("fit", len(store.labelled_pairs())))
 
 
