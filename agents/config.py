@@ -22,7 +22,7 @@ from typing import Any
 
 from hfrl_gym.errors import ConfigError
 
-REWARD_SOURCES = ("learned", "true", "constant", "random")
+REWARD_SOURCES = ("learned", "true", "constant", "random", "goal")
 LIVE_TEACHERS = ("store", "human")
 QUERY_METHODS = ("uniform", "disagreement", "entropy")
 
@@ -54,7 +54,8 @@ class TrainConfig:
         default="learned",
         metadata={
             "help": "reward PPO trains on: `learned` (RLHF); baselines: `true`, `constant` "
-            "(+1 every step), `random` (a randomly initialised reward network)"
+            "(+1 every step), `random` (a randomly initialised reward network), `goal` (the "
+            "--goal's own reward, told to the agent outright)"
         },
     )
     labels: int = field(default=100, metadata={"help": "label budget (skips count against it)"})
@@ -73,6 +74,15 @@ class TrainConfig:
     initial_steps: int = field(
         default=2_000,
         metadata={"help": "env steps of the untrained policy recorded for the first round"},
+    )
+    explore_steps: int = field(
+        default=0,
+        metadata={
+            "help": "env steps of unsupervised exploration before the first queries: PPO "
+            "maximises the entropy of visited states (k-nearest-neighbour estimate, as PEBBLE) "
+            "and the first queries compare its clips; 0: record the untrained policy for "
+            "--initial-steps instead"
+        },
     )
     absorbing_steps: int = field(
         default=25,
@@ -104,7 +114,7 @@ class TrainConfig:
     reference: str | None = field(
         default=None,
         metadata={
-            "help": "a PPO policy .zip for this env (e.g. `hfrl lesson 8`'s bc_policy.zip) "
+            "help": "a saved PPO policy of this env (e.g. `hfrl lesson 8`'s bc_policy.pt) "
             "that PPO starts from and --kl-coef keeps it close to"
         },
     )
@@ -118,6 +128,10 @@ class TrainConfig:
         get_goal(self.env, self.goal)
         if self.reward not in REWARD_SOURCES:
             raise ConfigError(f"--reward must be one of {', '.join(REWARD_SOURCES)}")
+        if self.reward == "goal" and self.goal == "task":
+            raise ConfigError(
+                "--reward goal needs an alternative --goal; for the task: --reward true"
+            )
         if self.teacher not in TEACHER_PRESETS and self.teacher not in LIVE_TEACHERS:
             names = ", ".join([*TEACHER_PRESETS, *LIVE_TEACHERS])
             raise ConfigError(f"unknown teacher {self.teacher!r}; choose one of {names}")
@@ -144,6 +158,10 @@ class TrainConfig:
                 f"--initial-steps {self.initial_steps} leaves no PPO steps of --steps "
                 f"{self.steps}; raise --steps or lower --initial-steps"
             )
+        if self.explore_steps < 0:
+            raise ConfigError(
+                f"--explore-steps must be >= 0 (0: no exploration), got {self.explore_steps}"
+            )
         if self.absorbing_steps < 0:
             raise ConfigError(
                 f"--absorbing-steps must be >= 0 (0: never truncate), got {self.absorbing_steps}"
@@ -161,7 +179,7 @@ class TrainConfig:
             raise ConfigError("--annotator must not be empty; give the person's name")
         if self.reference is not None and not Path(self.reference).is_file():
             raise ConfigError(
-                f"--reference {self.reference} is not a file; pass a policy.zip of this env"
+                f"--reference {self.reference} is not a file; pass a policy.pt of this env"
             )
         return self
 

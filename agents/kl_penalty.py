@@ -22,7 +22,7 @@ Classes:
 
 Functions:
     frozen_copy: a frozen deep copy of a policy (the reference).
-    load_policy_weights: put the weights of a saved SB3 PPO ``.zip`` into a policy (no pickle).
+    load_policy_weights: (from ``agents.policy_file``) a saved policy's weights into a policy.
     mean_kl: exact mean ``KL(policy || reference)`` over given observations.
     kl_penalty_for_run: the callback of ``hfrl train --kl-coef B [--reference ZIP]``.
 """
@@ -40,12 +40,14 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.save_util import load_from_zip_file
 
+from agents.policy_file import load_policy_weights, save_policy
 from hfrl_gym.errors import ConfigError
 
-REFERENCE_FILE = "reference.zip"
+REFERENCE_FILE = "reference.pt"
 """Where a run without ``--reference`` keeps its starting policy (for resuming)."""
+LEGACY_REFERENCE_FILE = "reference.zip"
+"""The same, in runs made before policies were saved as tensors (SB3's zip, read safely)."""
 
 
 def frozen_copy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
@@ -55,28 +57,6 @@ def frozen_copy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
     for parameter in reference.parameters():
         parameter.requires_grad_(False)
     return reference
-
-
-def load_policy_weights(policy: ActorCriticPolicy, path: str | Path) -> ActorCriticPolicy:
-    """Load the policy weights of an SB3 PPO ``.zip`` (``ppo.save``) into ``policy``.
-
-    Only the tensors are read (``torch.load(weights_only=True)``), never pickled objects.
-
-    Raises:
-        ConfigError: the file is missing, not an SB3 zip, or holds another architecture.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"no policy file {path}; pass a policy.zip written by a run or a lesson")
-    try:
-        _, params, _ = load_from_zip_file(path, device=policy.device, load_data=False)
-        policy.load_state_dict(params["policy"])
-    except (ValueError, KeyError, RuntimeError) as error:
-        raise ConfigError(
-            f"{path} is not a PPO policy of this env's architecture ({str(error)[:120]}); "
-            "pass a policy.zip saved for the same env"
-        ) from None
-    return policy
 
 
 def _actions_tensor(actions: torch.Tensor, action_space: spaces.Space) -> torch.Tensor:
@@ -210,12 +190,13 @@ def kl_penalty_for_run(
     reference: str | Path | None,
     run_root: str | Path,
     resume: bool,
+    env_id: str | None = None,
 ) -> KLPenalty | None:
     """The KL penalty of a training run, and its starting policy.
 
-    With ``reference`` (a PPO ``policy.zip``, e.g. a behaviour-cloned policy), a new run
-    starts PPO from those weights and the penalty keeps it close to them. Without one, the
-    reference is PPO's initial policy, saved as ``run_root/reference.zip`` so that a resumed
+    With ``reference`` (a saved PPO policy, e.g. ``hfrl lesson 8``'s ``bc_policy.pt``), a new
+    run starts PPO from those weights and the penalty keeps it close to them. Without one, the
+    reference is PPO's initial policy, saved as ``run_root/reference.pt`` so that a resumed
     run measures against the same policy.
 
     Args:
@@ -224,6 +205,7 @@ def kl_penalty_for_run(
         reference: the reference policy file, or ``None``/``""``.
         run_root: the run folder.
         resume: whether the run is being resumed (its PPO weights are not replaced).
+        env_id: the run's env (recorded with, and checked against, the saved policies).
 
     Returns:
         The callback to pass to ``ppo.learn``, or ``None`` when there is nothing to do.
@@ -231,13 +213,14 @@ def kl_penalty_for_run(
     if not reference and kl_coef == 0:
         return None
     saved = Path(run_root) / REFERENCE_FILE
+    legacy = Path(run_root) / LEGACY_REFERENCE_FILE
     reference_policy = frozen_copy(ppo.policy)
     if reference:
-        load_policy_weights(reference_policy, reference)
+        load_policy_weights(reference_policy, reference, env_id=env_id)
         if not resume:
             ppo.policy.load_state_dict(reference_policy.state_dict())
-    elif resume and saved.is_file():
-        load_policy_weights(reference_policy, saved)
+    elif resume and (saved.is_file() or legacy.is_file()):
+        load_policy_weights(reference_policy, saved if saved.is_file() else legacy, env_id=env_id)
     else:
-        ppo.save(str(saved))
+        save_policy(ppo, saved, env_id=env_id)
     return KLPenalty(reference_policy, kl_coef)

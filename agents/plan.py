@@ -58,7 +58,9 @@ class RunPlan:
         labels: labels (queries posted) of each round; all 0 for a baseline.
         ppo_env_steps: PPO env steps of each round (whole rollouts).
         initial_env_steps: env steps of the untrained policy recorded for round 0's queries
-            (0 for a baseline, which asks nothing).
+            (0 for a baseline, which asks nothing, and with exploration).
+        explore_env_steps: env steps of unsupervised exploration before round 0's queries,
+            whose clips they compare (whole rollouts; 0: none).
         num_env_steps: the run's env-step budget; what is not a whole rollout goes unused.
 
     Example:
@@ -72,6 +74,7 @@ class RunPlan:
     ppo_env_steps: tuple[int, ...]
     initial_env_steps: int
     num_env_steps: int
+    explore_env_steps: int = 0
 
     @classmethod
     def create(
@@ -83,26 +86,35 @@ class RunPlan:
         label_decay: float,
         initial_env_steps: int,
         rollout_env_steps: int,
+        explore_env_steps: int = 0,
     ) -> RunPlan:
         """Split the budgets; ``num_labels`` 0 plans a baseline (no initial recording).
+
+        With ``explore_env_steps`` (RLHF only), PPO first explores for that many env steps
+        (rounded down to whole rollouts) and round 0 compares its clips: nothing is recorded
+        without learning, and the rounds share what is left.
 
         Raises:
             ConfigError: the env steps left for PPO are less than one rollout (with the
                 arithmetic).
         """
-        initial = initial_env_steps if num_labels > 0 else 0
-        ppo_budget = num_env_steps - initial
+        explore = (explore_env_steps // rollout_env_steps) * rollout_env_steps
+        explore = explore if num_labels > 0 else 0
+        initial = initial_env_steps if num_labels > 0 and not explore else 0
+        ppo_budget = num_env_steps - initial - explore
         if ppo_budget < rollout_env_steps:
             raise ConfigError(
                 f"--steps {num_env_steps} leaves {ppo_budget} env steps for PPO after "
-                f"{initial} recorded for the first queries, less than one PPO rollout of "
-                f"{rollout_env_steps}; raise --steps to at least {initial + rollout_env_steps}"
+                f"{initial + explore} recorded for the first queries, less than one PPO rollout of "
+                f"{rollout_env_steps}; raise --steps to at least "
+                f"{initial + explore + rollout_env_steps}"
             )
         return cls(
             labels=tuple(labels_per_round(num_labels, num_rounds, label_decay)),
             ppo_env_steps=tuple(steps_per_round(ppo_budget, num_rounds, rollout_env_steps)),
             initial_env_steps=initial,
             num_env_steps=num_env_steps,
+            explore_env_steps=explore,
         )
 
     @property
@@ -112,10 +124,10 @@ class RunPlan:
 
     @property
     def ppo_budget(self) -> int:
-        """PPO's share of the budget (its learning-rate schedules span it)."""
+        """PPO's share of the budget, exploration included (its schedules span it)."""
         return self.num_env_steps - self.initial_env_steps
 
     @property
     def total_env_steps(self) -> int:
-        """Env steps the run will take: the initial recording and PPO's whole rollouts."""
-        return self.initial_env_steps + sum(self.ppo_env_steps)
+        """Env steps the run will take: the initial recording or exploration, and PPO's."""
+        return self.initial_env_steps + self.explore_env_steps + sum(self.ppo_env_steps)

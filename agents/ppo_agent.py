@@ -14,9 +14,12 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from agents.callbacks import ClipHarvester, Progress
 from agents.evaluate import Evaluation, evaluate_policy_returns
+from agents.exploration import StateEntropyReward
+from agents.policy_file import load_policy, save_policy
 from agents.ppo import PPOHyperparameters, RoundsPPO, make_ppo
 from agents.vec_learned_reward import VecLearnedReward
 from hfrl_gym.clips import Clip
+from hfrl_gym.errors import ConfigError
 from hfrl_gym.recording import rollout_clips
 from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
 
@@ -75,10 +78,14 @@ class PPOAgent:
         self.extra_callbacks: list[BaseCallback] = []
         self._round = 0
 
-    def restore(self, policy_path: Path, *, ppo_steps: int, env_steps: int) -> None:
-        """Load a checkpoint's policy and step counts (resume)."""
-        if policy_path.exists():
-            self.ppo.set_parameters(str(policy_path), device=self.device)
+    def restore(self, policy_path: Path | None, *, ppo_steps: int, env_steps: int) -> None:
+        """Load a checkpoint's policy (``None``: none saved yet) and step counts (resume).
+
+        The file's tensors are loaded into this agent's PPO (``agents.policy_file``): never
+        through SB3's loader, which unpickles.
+        """
+        if policy_path is not None:
+            load_policy(self.ppo, policy_path, env_id=self.env_id)
             self.ppo.num_timesteps = ppo_steps
         self.env_steps = env_steps
 
@@ -118,6 +125,25 @@ class PPOAgent:
         self.ppo.set_env(self.train_venv)  # public reset: the next learn() resets the envs
         return clips
 
+    def explore(self, num_env_steps: int, *, round_index: int) -> list[Clip]:
+        """PPO on the state-entropy reward (``agents.exploration``) for ``num_env_steps``.
+
+        The agent's own reward is put back afterwards; returns the clips of the exploration,
+        which the first queries compare.
+
+        Raises:
+            ConfigError: the agent trains on the env's own reward (nothing to swap).
+        """
+        if not isinstance(self.train_venv, VecLearnedReward):
+            raise ConfigError("exploration replaces a learned reward; this agent has none")
+        reward = self.train_venv.reward_fn
+        self.train_venv.set_reward_fn(StateEntropyReward())
+        try:
+            self.train(num_env_steps, round_index=round_index)
+        finally:
+            self.train_venv.set_reward_fn(reward)
+        return self.harvested_clips()
+
     def train(self, num_env_steps: int, *, round_index: int) -> None:
         """Continue PPO for ``num_env_steps`` on the current reward."""
         if num_env_steps <= 0:
@@ -154,8 +180,8 @@ class PPOAgent:
         return result
 
     def save(self, policy_path: Path) -> None:
-        """Save the policy (SB3's zip)."""
-        self.ppo.save(str(policy_path))
+        """Save the policy as tensors plus JSON (``agents.policy_file``)."""
+        save_policy(self.ppo, policy_path, env_id=self.env_id)
 
     def close(self) -> None:
         """Close the training envs."""

@@ -36,10 +36,11 @@ from agents.plan import RunPlan
 from agents.ppo import make_training_venv, ppo_settings
 from agents.ppo_agent import PPOAgent
 from agents.reward_fitter import RewardFitter, Spaces, new_reward_model
-from agents.rewards import ConstantReward
+from agents.rewards import ConstantReward, GoalReward
 from agents.run_folder import RunFolder
 from agents.summary import finish_run
 from hfrl_gym.clips import Clip
+from hfrl_gym.envs import get_goal
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.reward_model.net import resolve_device
@@ -51,6 +52,10 @@ class Learner(Protocol):
 
     def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> list[Clip]:
         """Clips of the current policy, acting without learning."""
+        ...
+
+    def explore(self, num_env_steps: int, *, round_index: int) -> list[Clip]:
+        """Learn to visit new states (no reward of the task); return the clips of it."""
         ...
 
     def train(self, num_env_steps: int, *, round_index: int) -> None:
@@ -108,7 +113,9 @@ def run_rounds(parts: LoopParts, plan: RunPlan, *, first_round: int = 0) -> None
             assert parts.reward is not None
             queries = store.queries(round=k)
             if not queries:
-                if not clips:
+                if not clips and k == 0 and plan.explore_env_steps > 0:
+                    clips = agent.explore(plan.explore_env_steps, round_index=k)  # PEBBLE
+                elif not clips:
                     clips = agent.record(
                         plan.initial_env_steps, round_index=k, clip_num_steps=parts.clip_num_steps
                     )
@@ -130,6 +137,7 @@ def plan_run(config: TrainConfig) -> RunPlan:
         label_decay=config.label_decay,
         initial_env_steps=config.initial_steps,
         rollout_env_steps=settings.ppo.rollout_env_steps(settings.num_envs),
+        explore_env_steps=config.explore_steps,
     )
 
 
@@ -228,7 +236,11 @@ def build_parts(
     if config.reward in ("learned", "random"):
         model = _reward_model(config, run, venv, device, resume=resume)
         fitter = RewardFitter(model, rng, fitted=resume and run.reward_model_dir.exists())
-    reward = ConstantReward() if config.reward == "constant" else fitter and fitter.model
+    reward = fitter and fitter.model
+    if config.reward == "constant":
+        reward = ConstantReward()
+    elif config.reward == "goal":
+        reward = GoalReward(get_goal(config.env, config.goal))
     # (``true``: no fitter, so PPO keeps the env's reward)
     progress = Progress(config.steps, initial=state.env_steps, enabled=show_progress)
     agent = PPOAgent(
@@ -244,13 +256,14 @@ def build_parts(
         progress=progress,
     )
     if resume:
-        agent.restore(run.policy_path, ppo_steps=state.ppo_steps, env_steps=state.env_steps)
+        agent.restore(run.saved_policy(), ppo_steps=state.ppo_steps, env_steps=state.env_steps)
     kl = kl_penalty_for_run(
         agent.ppo,
         kl_coef=config.kl_coef,
         reference=config.reference,
         run_root=run.root,
         resume=resume,
+        env_id=config.env,
     )
     if kl is not None:
         agent.extra_callbacks.append(kl)

@@ -8,7 +8,8 @@ Layout::
     config.json         TrainConfig the run was started with
     store.sqlite        LabelStore: the clips shown, the queries, every answer
     reward_model/       latest reward-model checkpoint (weights + meta.json)
-    policy.zip          latest SB3 PPO policy
+    policy.pt, .json    latest PPO policy: tensors + metadata (``agents.policy_file``);
+                        runs made before it have SB3's policy.zip, read without unpickling
     metrics.csv         one row per round (env steps, labels, validation accuracy, returns)
     episodes.csv        every training episode's true return (from the Monitor)
     tensorboard/        SB3's TensorBoard logs
@@ -64,7 +65,8 @@ class RunFolder:
         self.config_path = self.root / "config.json"
         self.store_path = self.root / "store.sqlite"
         self.reward_model_dir = self.root / "reward_model"
-        self.policy_path = self.root / "policy.zip"
+        self.policy_path = self.root / "policy.pt"
+        self.legacy_policy_path = self.root / "policy.zip"
         self.metrics_path = self.root / "metrics.csv"
         self.episodes_path = self.root / "episodes.csv"
         self.tensorboard_dir = self.root / "tensorboard"
@@ -72,6 +74,13 @@ class RunFolder:
         self.video_path = self.root / "video.mp4"
         self.state_path = self.root / "state.json"
         self.summary_path = self.root / "summary.json"
+
+    def saved_policy(self) -> Path | None:
+        """The policy file to load: ``policy.pt``, else an older run's ``policy.zip``."""
+        for path in (self.policy_path, self.legacy_policy_path):
+            if path.is_file():
+                return path
+        return None
 
     def require(self) -> RunFolder:
         """Check this is a run folder (has config.json); say how to make one if not."""

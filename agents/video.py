@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stable_baselines3 import PPO
-
+from agents.policy_file import policy_ppo
 from agents.run_folder import RunFolder
 from hfrl_gym.envs import get_spec
 from hfrl_gym.errors import ConfigError
@@ -30,7 +29,8 @@ def write_policy_video(
     """Play the run's policy for one episode and write the frames to ``out``.
 
     Args:
-        run_dir: a run folder with ``policy.zip``.
+        run_dir: a run folder with a saved policy (``policy.pt``, or an older ``policy.zip``:
+            only its tensors are read, so a run folder from someone else runs no code).
         out: ``.mp4`` or ``.gif`` file to write.
         num_steps: steps to film; the whole horizon for classic control, 300 for MuJoCo
             (software rendering is slow) when ``None``.
@@ -39,13 +39,16 @@ def write_policy_video(
         seed: seed of the filmed episode.
     """
     run = RunFolder(run_dir).require()
-    if not run.policy_path.exists():
-        raise ConfigError(f"{run.root} has no policy.zip yet; train it first")
-    env_id = run.read_json(run.config_path)["env"]
+    policy_path = run.saved_policy()
+    if policy_path is None:
+        raise ConfigError(f"{run.root} has no policy.pt yet; train it first")
+    env_id = run.read_json(run.config_path).get("env")
+    if not isinstance(env_id, str):
+        raise ConfigError(f"{run.config_path} names no env; restore the run's config.json")
     spec = get_spec(env_id)
     if num_steps is None:
         num_steps = min(spec.horizon, 300) if spec.mujoco else spec.horizon
-    model = PPO.load(str(run.policy_path), device="cpu")
+    model = policy_ppo(env_id, policy_path)
 
     def act(obs, rng):
         return model.predict(obs, deterministic=True)[0]

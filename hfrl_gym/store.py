@@ -210,25 +210,28 @@ class LabelStore:
                 this call is stored.
         """
         pairs = [(str(left), str(right)) for left, right in pairs]
-        uids = sorted({uid for pair in pairs for uid in pair})
         now = time.time()
         with self._db.transaction():
-            env_of = {uid: kind[0] for uid, kind in self._db.clip_kinds(uids).items()}
-            missing = [uid for uid in uids if uid not in env_of]
-            if missing:
-                raise StoreError(
-                    f"cannot post queries: {len(missing)} clip uid(s) are not in {self.path}, "
-                    f"e.g. {missing[:3]}; add the clips first (nothing was posted)"
-                )
-            for left, right in pairs:
-                if left == right or env_of[left] != env_of[right]:
-                    raise StoreError(
-                        f"cannot post the pair ({left}, {right}): a query compares two different "
-                        f"clips of one env, got {env_of[left]!r} and {env_of[right]!r} (nothing "
-                        "was posted)"
-                    )
+            self._check_pairs(pairs, "add the clips first (nothing was posted)")
             rows = [(uuid.uuid4().hex, left, right, int(round), now) for left, right in pairs]
             return self._db.insert_queries(rows)
+
+    def _check_pairs(self, pairs: Sequence[tuple[str, str]], fix: str) -> None:
+        """Refuse pairs of unknown clips, of one clip with itself, or of two envs."""
+        uids = sorted({uid for pair in pairs for uid in pair})
+        env_of = {uid: kind[0] for uid, kind in self._db.clip_kinds(uids).items()}
+        missing = [uid for uid in uids if uid not in env_of]
+        if missing:
+            raise StoreError(
+                f"cannot post queries: {len(missing)} clip uid(s) are not in {self.path}, "
+                f"e.g. {missing[:3]}; {fix}"
+            )
+        for left, right in pairs:
+            if left == right or env_of[left] != env_of[right]:
+                raise StoreError(
+                    f"cannot post the pair ({left}, {right}): a query compares two different "
+                    f"clips of one env, got {env_of[left]!r} and {env_of[right]!r}; {fix}"
+                )
 
     def get_query(self, query_id: int) -> Query:
         """The query with this id (``StoreError`` when unknown)."""
@@ -436,15 +439,7 @@ class LabelStore:
             query_uids = sorted({q["uid"] for q in queries} | {a["query_uid"] for a in answers})
             query_ids = self._db.query_ids_by_uid(query_uids)
             new = [query for query in queries if query["uid"] not in query_ids]
-            uids = sorted({q[side] for q in new for side in ("left_uid", "right_uid")})
-            env_of = {uid: kind[0] for uid, kind in self._db.clip_kinds(uids).items()}
-            for query in new:
-                left, right = env_of.get(query["left_uid"]), env_of.get(query["right_uid"])
-                if left is None or right is None or left != right:
-                    raise StoreError(
-                        f"query {query['uid']} pairs clips that are missing or of different "
-                        f"envs ({left!r}, {right!r}); {_FIX_RECORDS}"
-                    )
+            self._check_pairs([(q["left_uid"], q["right_uid"]) for q in new], _FIX_RECORDS)
             keys = ("uid", "left_uid", "right_uid", "round", "created")
             ids = self._db.insert_queries([[query[key] for key in keys] for query in new])
             query_ids.update(zip((query["uid"] for query in new), ids, strict=True))

@@ -11,7 +11,8 @@
    per coefficient ``beta``; the figure shows what each ``beta`` buys: goal return against the
    KL divergence from the pretrained policy.
 
-The cloned policy is saved as ``bc_policy.zip``: ``hfrl train --reference`` can start from it.
+The cloned policy is saved as ``bc_policy.pt`` (tensors plus ``bc_policy.json``):
+``hfrl train --reference`` can start from it.
 
 Functions:
     beginner: the scripted beginner who demonstrates (pole up, cart left to roll away).
@@ -49,6 +50,7 @@ from agents.lessons.common import (
     start_from,
     train_tracked,
 )
+from agents.policy_file import save_policy
 from agents.ppo import ppo_settings
 from hfrl_gym.clips import Clip
 from hfrl_gym.envs import get_goal
@@ -142,7 +144,7 @@ def run(args: LessonArgs) -> list[Path]:
     get_goal(ENV, goal)
     args.out.mkdir(parents=True, exist_ok=True)
     pretrained = pretrain(args)
-    pretrained.save(args.out / "bc_policy.zip")
+    save_policy(pretrained, args.out / "bc_policy.pt", env_id=ENV)
 
     def fill(store: LabelStore) -> None:
         clips = clone_clips(pretrained, args.budget(60, 12), args.seed + 1)

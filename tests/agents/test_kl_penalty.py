@@ -206,7 +206,7 @@ def test_hfrl_train_takes_a_kl_coefficient_and_a_reference(tmp_path: Path) -> No
     assert summary["labels_used"] == 4
     assert not (tmp_path / "run" / REFERENCE_FILE).exists()  # the given reference is used
     trained = _ppo(seed=0)
-    load_policy_weights(trained.policy, tmp_path / "run" / "policy.zip")
+    load_policy_weights(trained.policy, tmp_path / "run" / "policy.pt")
     # Started from the reference and held there by a huge beta: still close to it.
     assert mean_kl(trained.policy, pretrained.policy, _probe_states(0)) < 0.02
     assert _push_right_probability(trained.policy, _probe_states(0)) < 0.3

@@ -18,6 +18,8 @@ import pytest
 from agents.config import TrainConfig
 from hfrl_gym.store import LabelStore
 
+pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
+
 LEGACY = Path(__file__).resolve().parent.parent / "data" / "legacy" / "run_v1"
 HFRL = str(Path(sys.executable).with_name("hfrl"))
 

@@ -162,3 +162,34 @@ def test_resume_after_a_finished_round_starts_from_the_next(tmp_path) -> None:
         run_rounds(_parts(store, log), PLAN, first_round=2)
     assert log[0] == ("record", 2, 100)  # a resumed process records the current policy
     assert [entry for entry in log if entry[0] == "train"] == [("train", 2, PLAN.ppo_env_steps[2])]
+
+
+class ExploringAgent(FakeAgent):
+    def explore(self, num_env_steps: int, *, round_index: int) -> list[Clip]:
+        self.log.append(("explore", round_index, num_env_steps))
+        return self._clips(num_env_steps // 5)
+
+
+def test_exploration_replaces_the_first_recording(tmp_path) -> None:
+    plan = RunPlan.create(
+        num_labels=10,
+        num_env_steps=1_000,
+        num_rounds=2,
+        label_decay=0.5,
+        initial_env_steps=100,
+        rollout_env_steps=100,
+        explore_env_steps=250,  # two whole rollouts
+    )
+    assert plan.explore_env_steps == 200
+    assert plan.initial_env_steps == 0  # nothing recorded without learning
+    assert plan.ppo_env_steps == (400, 400)
+    assert plan.total_env_steps == 1_000
+    log = Log()
+    with LabelStore(tmp_path / "store.sqlite") as store:
+        parts = _parts(store, log)
+        parts = LoopParts(
+            **{**parts.__dict__, "agent": ExploringAgent(log, np.random.default_rng(0))}
+        )
+        run_rounds(parts, plan)
+    assert log[0] == ("explore", 0, 200)
+    assert "record" not in [entry[0] for entry in log]

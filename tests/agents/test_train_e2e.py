@@ -43,7 +43,7 @@ def test_train_with_a_scripted_teacher_writes_a_complete_run(tmp_path: Path) -> 
     rollout = 8 * 64  # PPO's whole rollouts (n_steps x envs) never overrun the budget
     assert 2400 - rollout < summary["env_steps"] <= 2400
     assert 0.0 <= summary["reward_val_accuracy"] <= 1.0
-    for name in ("config.json", "store.sqlite", "policy.zip", "metrics.csv", "episodes.csv"):
+    for name in ("config.json", "store.sqlite", "policy.pt", "metrics.csv", "episodes.csv"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "reward_model" / "meta.json").exists()
     assert any((out / "tensorboard").rglob("events.out.tfevents*"))
@@ -69,6 +69,8 @@ ANSWERER = """
 import sys, time
 from hfrl_gym.answers import Answer
 from hfrl_gym.store import LabelStore
+
+pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
 path, wanted = sys.argv[1], int(sys.argv[2])
 deadline = time.time() + 200
 answered = 0

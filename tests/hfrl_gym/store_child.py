@@ -1,15 +1,15 @@
 """A child process for tests/hfrl_gym/test_store_crash.py: answers a store's queries one by one.
 
-Run as ``python tests/hfrl_gym/store_child.py STORE MODE NAME [PAUSE_S]``. It prints ``ready`` once the
-open, and starts on the next line read from stdin. For each query it answers it prints the
-query id, flushed, only after ``add_answer`` has returned (so every id printed must be in the
-store, whenever the process is killed), and ``done`` when nothing is left. ``MODE`` is
-``pending`` (answer every query ``NAME`` has not answered) or ``claim`` (share the work:
-answer only queries claimed as ``NAME``). ``PAUSE_S`` (default 0) is a pause after each answer,
-a person's pace, so that two children answering at once both get work on a loaded machine.
+Run as ``python tests/hfrl_gym/store_child.py STORE MODE NAME [PAUSE_S]``. It prints ``ready``
+once the store is open, and starts on the next line read from stdin. For each query it answers
+it prints the query id, flushed, only after ``add_answer`` has returned (so every id printed
+must be in the store, whenever the process is killed), and ``done`` when nothing is left.
+``MODE`` is ``pending`` (answer every query ``NAME`` has not answered) or ``claim`` (share the
+work: answer only queries claimed as ``NAME``). ``PAUSE_S`` (default 0) is a pause after each
+answer, a person's pace, so that two children answering at once both get work on a loaded
+machine.
 
-Functions:
-    answer_all: the child's loop.
+Functions: answer_all: the child's loop.
 """
 
 from __future__ import annotations

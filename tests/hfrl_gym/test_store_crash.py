@@ -20,6 +20,8 @@ import pytest
 from hfrl_gym.store import LabelStore
 from tests.conftest import make_clip
 
+pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
+
 CHILD = Path(__file__).with_name("store_child.py")
 REPO = CHILD.parent.parent
 

@@ -133,10 +133,11 @@ original = app.label_queries
 scripts = sys.argv[1:]
 
 
-def scripted(store_path, query_ids, *, annotator=None):
+def scripted(store_path, query_ids, *, annotator=None, script=None, resume_command=None):
     script = Path(scripts.pop(0))
     print("round", list(query_ids), flush=True)
-    return original(store_path, query_ids, annotator=annotator, script=script, max_frames=3000)
+    return original(store_path, query_ids, annotator=annotator, script=script, max_frames=3000,
+                    resume_command=resume_command)
 
 
 app.label_queries = scripted  # what `hfrl train --teacher human` calls, given a script

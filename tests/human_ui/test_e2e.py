@@ -15,6 +15,8 @@ from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.store import LabelStore
 from tests.ui_helpers import HFRL, answer_steps, make_query_store, run_hfrl, ui_env, write_script
 
+pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
+
 
 def _label(tmp_path: Path, steps: list[dict], *extra: str) -> subprocess.CompletedProcess[str]:
     script = write_script(tmp_path / "script.jsonl", steps)

@@ -27,6 +27,8 @@ from human_ui.play import play_layout
 from human_ui.widgets import Theme
 from tests.ui_helpers import HFRL, ui_env, write_script
 
+pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
+
 SIZE = (1280, 800)
 
 

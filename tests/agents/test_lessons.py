@@ -19,6 +19,9 @@ from agents.lessons import find_lesson, lessons, main, run_lesson
 from hfrl_gym.answers import Choice
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.store import LabelStore
+from human_ui.answerer import WindowAnswerer
+
+pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
 
 HFRL = str(Path(sys.executable).with_name("hfrl"))
 
@@ -42,7 +45,8 @@ def _assert_figures(paths: list[Path], names: list[str]) -> None:
 
 
 def _quick(name: str, tmp_path: Path, *extra: str) -> list[Path]:
-    return run_lesson(find_lesson(name), ["--quick", "--out", str(tmp_path / name), *extra])
+    argv = ["--quick", "--out", str(tmp_path / name), *extra]
+    return run_lesson(find_lesson(name), argv, window_answerer=WindowAnswerer)
 
 
 def test_the_list_names_eight_lessons(capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,4 +149,4 @@ def test_lesson_8_from_played_episodes(tmp_path: Path) -> None:
         store.add_clips(played)
     paths = _quick("8", tmp_path, "--store", str(tmp_path / "played.sqlite"), "--kl-coefs", "0,1")
     _assert_figures(paths, ["pipeline.png"])
-    assert (tmp_path / "8" / "bc_policy.zip").is_file()
+    assert (tmp_path / "8" / "bc_policy.pt").is_file()

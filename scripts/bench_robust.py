@@ -1,0 +1,253 @@
+"""Learning that holds: the suite x the B-Pref teachers x goals x seeds, as normalised returns.
+
+Every run is scored by B-Pref's normalised return, per seed:
+``(R - R_random) / (R_reference - R_random)``, where ``R_random`` is uniformly random actions
+evaluated as the runs are, and ``R_reference`` is the same algorithm, seed and env steps
+trained on the reward itself (``--reward true`` for the task; ``--reward goal`` for an
+alternative goal, scored by the goal's return). The controls (constant reward, a random reward
+network) are scored the same way, so a method that only looks good next to a weak reference
+shows it.
+
+Budgets and algorithms are declared in ``BUDGETS`` before any run (the issue's caps: at most
+200 labels and 200k env steps; CartPole 50 labels and 100k; Pendulum 200 labels and 50k).
+
+Runs go in ``--out/<variant>/<env>/<tag>-s<seed>`` (references and controls in
+``--out/reference``); a finished run with the same settings is reused, an interrupted one
+resumed, so the command can be stopped and run again. ``--set KEY=VALUE`` changes a
+``TrainConfig`` field of the RLHF runs only (an ablation: give it its own ``--variant``).
+The tables replace the section between the ``robust-<variant>`` markers in
+docs/BENCHMARKS.md, and a figure goes to docs/images/robust_<variant>.png.
+
+Usage: ``python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --jobs 2``
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from agents.config import TrainConfig  # noqa: E402
+from agents.sweep import (  # noqa: E402
+    SweepResult,
+    normalised_return,
+    random_policy_return,
+    run_sweep,
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One env's declared budget: labels, env steps, algorithm, and its goals to teach."""
+
+    env: str
+    labels: int
+    steps: int
+    goals: tuple[str, ...]
+    algorithm: str = "ppo"
+
+
+BUDGETS = {
+    "cartpole": Budget("hfrl/CartPole-v0", 50, 100_000, ("left",)),
+    "pendulum": Budget("hfrl/Pendulum-v0", 200, 50_000, ("spin",)),
+    "acrobot": Budget("hfrl/Acrobot-v0", 200, 200_000, ("tip_height", "spin")),
+    "mountaincar": Budget("hfrl/MountainCarContinuous-v0", 200, 200_000, ("left_hill", "rock")),
+    "invertedpendulum": Budget("hfrl/InvertedPendulum-v0", 200, 200_000, ("right",)),
+    "reacher": Budget("hfrl/Reacher-v0", 200, 200_000, ("avoid",)),
+}
+TEACHERS = ("oracle", "noisy", "mistake", "skip", "myopic", "equal")
+CONTROLS = ("constant", "random")
+
+
+def _config(budget: Budget, out: Path, **fields: object) -> TrainConfig:
+    return TrainConfig(env=budget.env, steps=budget.steps, out=str(out), video=False, **fields)
+
+
+def _run(
+    args: argparse.Namespace, name: str, kind: str, tag: str, seed: int, **fields: object
+) -> tuple[str, str, str, int, TrainConfig]:
+    """One run of the matrix; RLHF runs get the env's label budget and ``--set``'s changes."""
+    budget = BUDGETS[name]
+    folder = args.out / (args.variant if kind == "rlhf" else "reference") / name
+    config = TrainConfig(
+        env=budget.env,
+        steps=budget.steps,
+        seed=seed,
+        out=str(folder / f"{tag}-s{seed}"),
+        video=False,
+        **fields,
+    )
+    if kind == "rlhf":
+        config = dataclasses.replace(config, labels=budget.labels, **dict(args.set))
+    return name, kind, tag, seed, config.validate()
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str, str, int, TrainConfig]]:
+    """``(env name, kind, tag, seed, config)`` of every run; kind is rlhf, reference, control."""
+    runs = []
+    for name in args.envs:
+        for seed in args.seeds:
+            runs.append(_run(args, name, "reference", "true", seed, reward="true", labels=0))
+            for control in CONTROLS:
+                runs.append(_run(args, name, "control", control, seed, reward=control, labels=0))
+            for teacher in args.teachers:
+                runs.append(_run(args, name, "rlhf", teacher, seed, teacher=teacher))
+            for goal in BUDGETS[name].goals if args.goals else ():
+                tag = f"goal-{goal}"
+                runs.append(_run(args, name, "reference", tag, seed, reward="goal", goal=goal,
+                                 labels=0))  # fmt: skip
+                runs.append(_run(args, name, "rlhf", tag, seed, goal=goal))
+    return runs
+
+
+def _score(result: SweepResult) -> float:
+    if result.summary is None:
+        return math.nan
+    return float(result.summary["goal_return_mean"])
+
+
+def tables(runs: list, results: list[SweepResult], args: argparse.Namespace) -> tuple[str, dict]:
+    """Markdown tables of normalised returns and the numbers behind the figure."""
+    by_key = {(n, k, t, s): r for (n, k, t, s, _), r in zip(runs, results, strict=True)}
+    lines, figure = [], {}
+    for name in args.envs:
+        budget = BUDGETS[name]
+        lines += [
+            f"#### {budget.env}: {budget.labels} labels, {budget.steps:,} env steps, "
+            f"{budget.algorithm.upper()}",
+            "",
+            "| run | normalised return, mean | per seed | raw return per seed |",
+            "|---|---|---|---|",
+        ]
+        rows = [(t, "rlhf", "task") for t in args.teachers]
+        rows += [(c, "control", "task") for c in CONTROLS]
+        rows += [("true", "reference", "task")]
+        for goal in budget.goals if args.goals else ():
+            rows += [(f"goal-{goal}", "rlhf", goal), (f"goal-{goal}", "reference", goal)]
+        for tag, kind, goal in rows:
+            norm, raw = [], []
+            for seed in args.seeds:
+                result = by_key[(name, kind, tag, seed)]
+                ref_tag = "true" if goal == "task" else f"goal-{goal}"
+                reference = _score(by_key[(name, "reference", ref_tag, seed)])
+                bottom = random_policy_return(
+                    budget.env, goal=goal, num_episodes=result.config.eval_episodes, seed=seed
+                )
+                raw.append(_score(result))
+                norm.append(normalised_return(raw[-1], random=bottom, reference=reference))
+            label = {"rlhf": f"RLHF, {tag}", "control": f"{tag} reward (control)"}.get(
+                kind, f"PPO on the {'true reward' if goal == 'task' else goal + ' goal'}"
+            )
+            if kind == "rlhf" and goal != "task":
+                label = f"RLHF, oracle judging {goal}"
+            figure[(name, label)] = norm
+            lines.append(
+                f"| {label} | {np.nanmean(norm):.2f} | {', '.join(f'{v:.2f}' for v in norm)} | "
+                f"{', '.join(f'{v:.1f}' for v in raw)} |"
+            )
+        lines.append("")
+    failed = [r for r in results if r.summary is None]
+    if failed:
+        lines.append("Failed runs: " + "; ".join(f"{r.config.out}: {r.error}" for r in failed))
+    return "\n".join(lines), figure
+
+
+def draw(figure: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = list(dict.fromkeys(name for name, _ in figure))
+    fig, axes = plt.subplots(1, len(envs), figsize=(5.5 * len(envs), 4.6), squeeze=False)
+    for ax, env in zip(axes[0], envs, strict=True):
+        labels = [label for name, label in figure if name == env]
+        for index, label in enumerate(labels):
+            values = np.array(figure[(env, label)], dtype=float)
+            ax.bar(index, np.nanmean(values), color="tab:blue" if "RLHF" in label else "tab:grey")
+            ax.scatter(np.full(len(values), index), values, color="black", s=10, zorder=3)
+        ax.axhline(1.0, color="tab:green", linestyle="--", linewidth=1)
+        ax.axhline(0.0, color="grey", linewidth=1)
+        ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize="small")
+        ax.set_title(BUDGETS[env].env)
+        ax.set_ylabel("normalised return (1 = PPO on the reward)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def write_section(variant: str, text: str) -> None:
+    path = REPO / "docs" / "BENCHMARKS.md"
+    start, end = f"<!-- robust-{variant}:start -->", f"<!-- robust-{variant}:end -->"
+    current = path.read_text()
+    block = f"{start}\n{text}\n{end}"
+    if start in current:
+        pattern = re.escape(start) + ".*?" + re.escape(end)
+        current = re.sub(pattern, lambda _: block, current, flags=re.S)
+    else:
+        current = current.rstrip() + "\n\n" + block + "\n"
+    path.write_text(current)
+
+
+def _setting(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    names = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    if key not in names:
+        raise argparse.ArgumentTypeError(f"--set {key}: not a TrainConfig field")
+    kind = str(names[key].type).split(" | ")[0]
+    caster = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true")}.get(
+        kind, str
+    )
+    return key, caster(value)
+
+
+def main() -> None:
+    from _bench import header
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--envs", nargs="+", choices=sorted(BUDGETS), default=list(BUDGETS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--teachers", nargs="+", choices=TEACHERS, default=list(TEACHERS))
+    parser.add_argument("--goals", action="store_true", help="also teach the alternative goals")
+    parser.add_argument("--variant", default="default", help="names the RLHF runs and section")
+    parser.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench_robust")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    runs = plan(args)
+    print(f"{len(runs)} runs", flush=True)
+
+    def report(result: SweepResult) -> None:
+        outcome = "failed: " + str(result.error) if result.summary is None else (
+            f"return {result.summary['goal_return_mean']:.1f}, "
+            f"{result.summary['wall_seconds']:.0f} s"
+        )  # fmt: skip
+        print(f"{result.config.out}: {outcome}", flush=True)
+
+    results = run_sweep([config for *_, config in runs], jobs=args.jobs, on_result=report)
+    text, figure = tables(runs, results, args)
+    image = REPO / "docs" / "images" / f"robust_{args.variant}.png"
+    draw(figure, image)
+    title = f"Normalised returns, variant `{args.variant}` (scripts/bench_robust.py)"
+    settings = ", ".join(f"{k}={v}" for k, v in args.set) or "defaults"
+    body = [header(title), f"RLHF settings: {settings}.", "", text,
+            f"![normalised returns](images/{image.name})"]  # fmt: skip
+    print("\n".join(body))
+    if not args.no_write:
+        write_section(args.variant, "\n".join(body))
+
+
+if __name__ == "__main__":
+    main()
