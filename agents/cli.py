@@ -15,6 +15,7 @@ from pathlib import Path
 
 from agents.answerers import Answerer, WindowFactory
 from agents.config import TrainConfig, add_config_arguments, config_from_args
+from agents.run_folder import RunFolder
 from hfrl_gym.errors import ConfigError
 
 DEMO_ENV = "hfrl/Pendulum-v0"
@@ -42,7 +43,6 @@ def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> 
     add_config_arguments(parser)
     args = parser.parse_args(argv)
     from agents.rlhf_loop import train
-    from agents.run_folder import RunFolder
 
     def answerer(config: TrainConfig) -> Answerer | None:
         if config.teacher != "human" or window_answerer is None:
@@ -59,15 +59,27 @@ def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> 
         )
     else:
         config = config_from_args(args)
-        if RunFolder(config.out).state_path.exists():
-            raise ConfigError(
-                f"{config.out} already holds a run; resume it with `hfrl train --resume "
-                f"{config.out}` or pass another --out"
-            )
+        _check_new_out(RunFolder(config.out))
         summary = train(config, show_progress=not args.no_progress, answerer=answerer(config))
     print(json.dumps({k: v for k, v in summary.items() if k != "versions"}, indent=2))
     print(f"run folder: {config.out}")
     return 0
+
+
+def _check_new_out(run: RunFolder) -> None:
+    """Refuse an ``--out`` that holds a run, or files that are not a run's."""
+    if run.state_path.exists():
+        raise ConfigError(
+            f"{run.root} already holds a run; resume it with `hfrl train --resume "
+            f"{run.root}` or pass another --out"
+        )
+    if run.root.exists() and not run.root.is_dir():
+        raise ConfigError(f"--out {run.root} is a file; pass a new or empty folder")
+    if run.root.is_dir() and any(run.root.iterdir()) and not run.config_path.is_file():
+        raise ConfigError(
+            f"--out {run.root} holds other files and is not a run folder; pass a new or empty "
+            "folder, so that the run's files are not mixed with others"
+        )
 
 
 def _report(argv: list[str]) -> int:

@@ -62,6 +62,9 @@ class RunPlan:
         explore_env_steps: env steps of unsupervised exploration before round 0's queries,
             whose clips they compare (whole rollouts; 0: none).
         num_env_steps: the run's env-step budget; what is not a whole rollout goes unused.
+        rollout_env_steps: env steps of one PPO rollout (PPO learns in whole rollouts).
+        record_env_steps: env steps of one recording of the current policy (round 0's
+            without exploration; a resumed process's first, taken from its round's PPO).
 
     Example:
         >>> plan = RunPlan.create(num_labels=50, num_env_steps=20_000, num_rounds=4,
@@ -75,6 +78,8 @@ class RunPlan:
     initial_env_steps: int
     num_env_steps: int
     explore_env_steps: int = 0
+    rollout_env_steps: int = 1
+    record_env_steps: int = 0
 
     @classmethod
     def create(
@@ -115,7 +120,24 @@ class RunPlan:
             initial_env_steps=initial,
             num_env_steps=num_env_steps,
             explore_env_steps=explore,
+            rollout_env_steps=rollout_env_steps,
+            record_env_steps=initial_env_steps,
         )
+
+    def ppo_steps_after_recording(self, round_index: int, recorded_env_steps: int) -> int:
+        """Round ``round_index``'s PPO steps less the whole rollouts a recording took.
+
+        A resumed process records the current policy for its first queries (the clips of the
+        round before were lost with the killed process); those env steps come out of the
+        round's PPO share, so a resumed run stays within its budget.
+
+        Example:
+            >>> plan = RunPlan((5, 5), (1024, 1024), 0, 2048, rollout_env_steps=512)
+            >>> plan.ppo_steps_after_recording(1, 600), plan.ppo_steps_after_recording(1, 0)
+            (0, 1024)
+        """
+        rollouts = -(-recorded_env_steps // self.rollout_env_steps)  # ceiling
+        return max(0, self.ppo_env_steps[round_index] - rollouts * self.rollout_env_steps)
 
     @property
     def num_rounds(self) -> int:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +122,9 @@ def save_policy(ppo: PPO, path: str | os.PathLike[str], *, env_id: str | None) -
 def _load_tensors(source: Any, where: Path, member: str = "") -> Any:
     """``torch.load(weights_only=True)``: every failure (a pickled object too) one ConfigError."""
     try:
-        return torch.load(source, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. on the pickle protocol: one error line, no more
+            warnings.simplefilter("ignore")
+            return torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for bad or hostile files
         raise ConfigError(
             f"{where}{member} is not a PPO policy of plain tensors ({_one_line(error)}); {_FIX}"

@@ -83,7 +83,7 @@ def _plot_learned_vs_true(ax: Axes, runs: list[RunFolder]) -> None:
 
     plotted = False
     for run in runs:
-        if not (run.reward_model_dir.exists() and run.store_path.exists()):
+        if not (run.has_reward_model() and run.store_path.exists()):
             continue
         with LabelStore(run.store_path, create=False) as store:
             clips = store.get_clips(store.clip_uids())

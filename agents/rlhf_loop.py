@@ -30,9 +30,11 @@ from agents.callbacks import Progress
 from agents.checkpoint import RunCheckpoint, RunState, WallClock
 from agents.config import TrainConfig, ensure_writable
 from agents.evaluate import Evaluation
+from agents.faults import phase_hook_from_env, with_phase_hook
 from agents.kl_penalty import kl_penalty_for_run
 from agents.pair_selector import PairSelector, post_pairs
 from agents.plan import RunPlan
+from agents.policy_file import read_policy
 from agents.ppo import make_training_venv, ppo_settings
 from agents.ppo_agent import PPOAgent
 from agents.reward_fitter import RewardFitter, Spaces, new_reward_model
@@ -106,25 +108,38 @@ def run_rounds(parts: LoopParts, plan: RunPlan, *, first_round: int = 0) -> None
     A resumed round reuses the queries it had posted; answered ones are never asked again.
     """
     store, agent = parts.store, parts.agent
-    clips: list[Clip] = []  # the first round (or a resumed one) records the current policy
+    clips: list[Clip] = []  # the first round of this process records its own
     for k in range(first_round, plan.num_rounds):
+        ppo_steps = plan.ppo_env_steps[k]
         if plan.labels[k] > 0:
             assert parts.answerer is not None
             assert parts.reward is not None
             queries = store.queries(round=k)
             if not queries:
-                if not clips and k == 0 and plan.explore_env_steps > 0:
-                    clips = agent.explore(plan.explore_env_steps, round_index=k)  # PEBBLE
-                elif not clips:
-                    clips = agent.record(
-                        plan.initial_env_steps, round_index=k, clip_num_steps=parts.clip_num_steps
-                    )
+                if not clips:
+                    clips, ppo_steps = _first_clips(parts, plan, k)
                 queries = post_pairs(store, k, parts.pairs.select(clips, plan.labels[k]))
             parts.answerer.answer(store, queries)  # (1) people or teachers compare clips
             parts.reward.fit(store, probe=clips)  # (2) the reward model, on every answer
-        agent.train(plan.ppo_env_steps[k], round_index=k)  # (3) RL on the learned reward
+        agent.train(ppo_steps, round_index=k)  # (3) RL on the learned reward
         clips = agent.harvested_clips()
         parts.checkpoint.save(k, agent.evaluate(), labels_round=plan.labels[k])
+
+
+def _first_clips(parts: LoopParts, plan: RunPlan, k: int) -> tuple[list[Clip], int]:
+    """Clips for the first queries this process posts, and what is left of round ``k``'s PPO.
+
+    Round 0 explores (PEBBLE) or records the untrained policy, as planned. A resumed process
+    lost the clips of the round before: it records the current policy, and those env steps
+    come out of the round's PPO steps, so the run stays within its budget.
+    """
+    if k == 0 and plan.explore_env_steps > 0:
+        return parts.agent.explore(plan.explore_env_steps, round_index=k), plan.ppo_env_steps[k]
+    steps = plan.record_env_steps
+    clips = parts.agent.record(steps, round_index=k, clip_num_steps=parts.clip_num_steps)
+    if k == 0:  # planned: round 0's recording is in the budget already
+        return clips, plan.ppo_env_steps[k]
+    return clips, plan.ppo_steps_after_recording(k, steps)
 
 
 def plan_run(config: TrainConfig) -> RunPlan:
@@ -175,7 +190,7 @@ def _reward_model(
 ) -> RewardModel:
     """The run's saved reward model when resuming one that has it, else a new one."""
     obs_space, act_space = spaces.observation_space, spaces.action_space
-    if resume and run.reward_model_dir.exists():
+    if resume and run.has_reward_model():
         return RewardModel.load(
             run.reward_model_dir,
             env_id=config.env,
@@ -209,6 +224,8 @@ def build_parts(
 ) -> _Run:
     """Make (or restore from ``config.out``) the store, agent, reward fitter and answerer."""
     run = RunFolder(config.out)
+    if config.reference:
+        read_policy(config.reference)  # a bad --reference is refused before any file is made
     ensure_writable(run.root)
     clock = WallClock()
     device = str(resolve_device(config.device))
@@ -235,7 +252,7 @@ def build_parts(
     fitter = None
     if config.reward in ("learned", "random"):
         model = _reward_model(config, run, venv, device, resume=resume)
-        fitter = RewardFitter(model, rng, fitted=resume and run.reward_model_dir.exists())
+        fitter = RewardFitter(model, rng, fitted=resume and run.has_reward_model())
     reward = fitter and fitter.model
     if config.reward == "constant":
         reward = ConstantReward()
@@ -279,6 +296,9 @@ def build_parts(
         checkpoint=checkpoint,
         clip_num_steps=config.clip_steps,
     )
+    hook = phase_hook_from_env()  # resume tests kill the run at named phases
+    if hook is not None:
+        parts = with_phase_hook(parts, hook)
     return _Run(parts, agent, fitter, checkpoint, progress, state, device)
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,13 @@ class RunFolder:
                 return path
         return None
 
+    def has_reward_model(self) -> bool:
+        """Whether a reward model was saved (a save that a kill interrupted is finished)."""
+        from hfrl_gym.reward_model.checkpoint import finish_interrupted_save  # imports torch
+
+        finish_interrupted_save(self.reward_model_dir)
+        return self.reward_model_dir.is_dir()
+
     def require(self) -> RunFolder:
         """Check this is a run folder (has config.json); say how to make one if not."""
         if not self.config_path.is_file():
@@ -98,8 +107,12 @@ class RunFolder:
         os.replace(tmp, path)
 
     def write_json(self, path: Path, data: dict[str, Any]) -> None:
-        """Write ``data`` as JSON, atomically (a crash leaves the old file or the new one)."""
-        self._write_atomic(path, json.dumps(data, indent=2, default=str))
+        """Write ``data`` as JSON, atomically (a crash leaves the old file or the new one).
+
+        NaN and infinities, which JSON has not, are written as ``null``.
+        """
+        text = json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
+        self._write_atomic(path, text)
 
     def read_json(self, path: Path) -> dict[str, Any]:
         """Read a JSON object file of the run (``ConfigError`` naming a damaged one)."""
@@ -133,14 +146,36 @@ class RunFolder:
         return _read_csv(self.episodes_path)
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite number (numpy's too) replaced by ``None``."""
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def _drop_torn_line(path: Path) -> None:
+    """Cut a last line left unfinished by a kill (no newline), so rows never run together."""
+    with path.open("rb+") as handle:
+        data = handle.read()
+        if data and not data.endswith(b"\n"):
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
 def _append_csv(path: Path, columns: tuple[str, ...], *rows: dict[str, Any]) -> None:
     """Append rows; a file begun with other columns (an older run) keeps its own header."""
     new = not path.exists()
     if not new:
+        _drop_torn_line(path)
         with path.open(newline="") as handle:
             header = next(csv.reader(handle), None)
         if header:
             columns = tuple(header)
+        else:
+            new = True  # a file cut before its header was whole
     with path.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         if new:
@@ -149,13 +184,24 @@ def _append_csv(path: Path, columns: tuple[str, ...], *rows: dict[str, Any]) -> 
 
 
 def _read_csv(path: Path) -> list[dict[str, float]]:
+    """The rows as floats; an unfinished last line (a kill while writing it) is left out."""
     if not path.exists():
         return []
-    with path.open(newline="") as handle:
-        return [
-            {
-                key: float(value) if value not in ("", None) else float("nan")
-                for key, value in row.items()
-            }
-            for row in csv.DictReader(handle)
-        ]
+    text = path.read_text(errors="replace")
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    rows = []
+    for number, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        try:
+            rows.append(
+                {
+                    str(key): float(value) if value not in ("", None) else float("nan")
+                    for key, value in row.items()
+                }
+            )
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{path} line {number} is damaged ({','.join(map(str, row.values()))[:80]}); "
+                "delete that line or restore the file"
+            ) from None
+    return rows

@@ -9,7 +9,8 @@ Sub-commands (added to the ``hfrl`` parser by :func:`add_commands`):
 Functions:
     positive_int: an ``argparse`` type for positive integers.
     add_commands: add the sub-commands above to a parser.
-    run_guarded: run a command; a user's mistake becomes one ``error:`` line, exit 2.
+    run_guarded: run a command; a user's mistake becomes one ``error:`` line, exit 2, and
+        anything unexpected one line with where its traceback was written, exit 1.
     limit_torch_threads: run torch on one CPU thread unless told otherwise.
 
 The ``hfrl`` command itself is composed at the top layer, in ``human_ui.cli``, which adds the
@@ -22,6 +23,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,8 +105,15 @@ def _cmd_store(args: argparse.Namespace) -> int:
     else:
         if args.folder is None:
             raise ConfigError("`hfrl store import STORE FOLDER`: give the folder to read")
-        with LabelStore(args.store) as store:
-            counts = import_store(store, args.folder)
+        created = not args.store.exists()
+        try:
+            with LabelStore(args.store) as store:
+                counts = import_store(store, args.folder)
+        except BaseException:
+            if created:  # a refused import leaves no empty store behind (it stored nothing)
+                for path in (args.store, Path(f"{args.store}-wal"), Path(f"{args.store}-shm")):
+                    path.unlink(missing_ok=True)
+            raise
         print(f"imported {counts} into {args.store}")
     return 0
 
@@ -138,16 +149,53 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_store)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _write_traceback() -> str:
+    """Write the exception being handled to a file in the temp folder; say where (or why not)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f"hfrl-error-{stamp}-", suffix=".txt", text=True)
+        with os.fdopen(handle, "w") as file:
+            file.write(f"hfrl {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}")
+    except OSError as error:
+        return f"(it could not be written: {error.strerror})"
+    return name
+
+
 def run_guarded(func: Callable[[], int]) -> int:
-    """Run a command; a user's mistake becomes one ``error:`` line and exit status 2."""
+    """Run a command: every failure is one line on stderr, never a bare traceback.
+
+    A user's mistake (an ``HfrlError``) or a file the system refused (an ``OSError``: a
+    full disk, a read-only folder) is ``error: <what to fix>``, exit status 2. Anything else
+    is a bug: ``error: unexpected ...`` with where the full traceback was written (a file in
+    the temp folder), exit status 1.
+    """
     try:
         return func()
     except HfrlError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        print(
+            f"error: cannot use{where}: {_one_line(error.strerror or str(error))}; check the "
+            "path, its permissions and the free disk space",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # the last resort: one line and the traceback in a file
+        print(
+            f"error: unexpected {type(error).__name__} ({_one_line(str(error))[:200]}); this "
+            f"is a bug in hfrl: please report it with the traceback in {_write_traceback()}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def limit_torch_threads() -> None:

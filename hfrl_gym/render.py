@@ -13,11 +13,13 @@ Functions:
     render_clip: the frames of one clip (a one-off ``ClipRenderer``).
     side_by_side: two frame sequences next to each other, the shorter held on its last frame.
     write_video: frames to a GIF or MP4 file, chosen by suffix.
+    video_target: check a video path (suffix, writable folder) before rendering.
     export_clip: render a clip or a pair and write it as a video.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import TracebackType
 
@@ -241,7 +243,47 @@ def write_video(path: str | Path, frames: np.ndarray, fps: int = 30) -> Path:
         The path written.
 
     Raises:
-        ConfigError: another suffix, bad frames, or ``fps`` < 1.
+        ConfigError: another suffix, a folder that cannot be written, bad frames, or ``fps``
+            < 1. The file is written under a temporary name and renamed when complete.
+    """
+    target = video_target(path)
+    array = _check_frames(frames, "frames")
+    if fps < 1:
+        raise ConfigError(f"fps must be >= 1, got {fps}")
+    import imageio.v2 as imageio  # video encoding only where a video is written
+
+    temporary = target.with_name(f".{target.name}.writing{target.suffix}")
+    try:
+        if target.suffix.lower() == ".gif":
+            imageio.mimsave(temporary, list(array), format="GIF", duration=1000.0 / fps, loop=0)
+        else:
+            pad_height, pad_width = array.shape[1] % 2, array.shape[2] % 2
+            if pad_height or pad_width:
+                pads = ((0, 0), (0, pad_height), (0, pad_width), (0, 0))
+                array = np.pad(array, pads, mode="edge")
+            with imageio.get_writer(
+                temporary, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=1, quality=8
+            ) as writer:
+                for frame in array:
+                    writer.append_data(frame)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write video {target} ({error.strerror or error}); pass a path in a folder "
+            "you can write, on a disk with space"
+        ) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target
+
+
+def video_target(path: str | Path) -> Path:
+    """``path`` as a video file to write: a ``.gif`` or ``.mp4`` in a writable folder.
+
+    The folder is created when missing. Checked before any frame is rendered.
+
+    Raises:
+        ConfigError: another suffix, or a folder that cannot be made or written.
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -250,23 +292,18 @@ def write_video(path: str | Path, frames: np.ndarray, fps: int = 30) -> Path:
             f"cannot write video {str(target)!r}: use a .gif or .mp4 file name, got "
             f"{suffix or 'no suffix'!r}"
         )
-    array = _check_frames(frames, "frames")
-    if fps < 1:
-        raise ConfigError(f"fps must be >= 1, got {fps}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    import imageio.v2 as imageio  # video encoding only where a video is written
-
-    if suffix == ".gif":
-        imageio.mimsave(target, list(array), format="GIF", duration=1000.0 / fps, loop=0)
-        return target
-    pad_height, pad_width = array.shape[1] % 2, array.shape[2] % 2
-    if pad_height or pad_width:
-        array = np.pad(array, ((0, 0), (0, pad_height), (0, pad_width), (0, 0)), mode="edge")
-    with imageio.get_writer(
-        target, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=1, quality=8
-    ) as writer:
-        for frame in array:
-            writer.append_data(frame)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write video {target}: cannot make its folder ({error.strerror}); pass a "
+            "path in a folder you can write"
+        ) from None
+    if target.is_dir() or not os.access(target.parent, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"cannot write video {target}: it is a folder, or {target.parent} is not writable; "
+            "pass a path in a folder you can write"
+        )
     return target
 
 
@@ -291,6 +328,7 @@ def export_clip(
     Returns:
         The path written.
     """
+    video_target(path)  # before rendering: a path that cannot be written is refused at once
     own = renderer is None
     active = ClipRenderer() if renderer is None else renderer
     try:

@@ -40,9 +40,11 @@ from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError, StoreError
 from hfrl_gym.store_codec import clip_from_row, clip_row, to_json
 from hfrl_gym.store_records import AnswerRecord, Query, answer_record
+from hfrl_gym.store_rules import check_answer, check_clip, check_query
 from hfrl_gym.store_sqlite import RESERVED_META, StoreDatabase
 
 _FIX_RECORDS = "the export is damaged or incomplete: export the store again"
+_FIX_CLIP = "store clips recorded in the env (hfrl_gym.recording)"
 
 
 class LabelStore:
@@ -141,10 +143,11 @@ class LabelStore:
         """Store clips in one transaction (all or none). Returns their uids.
 
         Raises:
-            StoreError: a clip's uid is already stored for another env or length, or its
-                arrays or provenance cannot be stored without pickle.
+            StoreError: a clip's uid is already stored for another env or length, its arrays
+                do not fit its suite env's spaces (``store_rules``), or its arrays or
+                provenance cannot be stored without pickle.
         """
-        rows = [clip_row(clip) for clip in clips]
+        rows = [clip_row(check_clip(clip, _FIX_CLIP)) for clip in clips]
         with self._db.transaction():
             kinds = self._db.clip_kinds([row[0] for row in rows])
             new = []
@@ -210,10 +213,11 @@ class LabelStore:
                 this call is stored.
         """
         pairs = [(str(left), str(right)) for left, right in pairs]
+        round = check_query(round, "number rounds from 0 (nothing was posted)")
         now = time.time()
         with self._db.transaction():
             self._check_pairs(pairs, "add the clips first (nothing was posted)")
-            rows = [(uuid.uuid4().hex, left, right, int(round), now) for left, right in pairs]
+            rows = [(uuid.uuid4().hex, left, right, round, now) for left, right in pairs]
             return self._db.insert_queries(rows)
 
     def _check_pairs(self, pairs: Sequence[tuple[str, str]], fix: str) -> None:
@@ -312,17 +316,13 @@ class LabelStore:
             StoreError: the query id is unknown, or the answer has no annotator or a
                 negative or non-finite ``seconds``.
         """
-        valid = isinstance(answer, Answer) and bool(answer.annotator)
-        seconds = float(answer.seconds) if valid else math.nan
-        if not math.isfinite(seconds) or seconds < 0:
-            raise StoreError(
-                f"add_answer takes an Answer with a non-empty annotator and seconds >= 0, got "
-                f"{answer!r}; fix the caller"
-            )
+        if not isinstance(answer, Answer):
+            raise StoreError(f"add_answer takes an Answer, got {type(answer).__name__}")
+        fields = check_answer(answer.choice, answer.annotator, answer.seconds, "fix the caller")
         with self._db.transaction():
             if self._unknown_queries([query_id]):
                 raise StoreError(f"no query {query_id} in {self.path}; answer a posted query id")
-            row = (uuid.uuid4().hex, int(query_id), answer.choice.value, answer.annotator, seconds)
+            row = (uuid.uuid4().hex, int(query_id), *fields)
             return self._db.insert_answers([(*row, time.time())])[0]
 
     def answers(
@@ -439,6 +439,8 @@ class LabelStore:
             query_uids = sorted({q["uid"] for q in queries} | {a["query_uid"] for a in answers})
             query_ids = self._db.query_ids_by_uid(query_uids)
             new = [query for query in queries if query["uid"] not in query_ids]
+            for query in new:
+                check_query(query["round"], _FIX_RECORDS, created=query["created"])
             self._check_pairs([(q["left_uid"], q["right_uid"]) for q in new], _FIX_RECORDS)
             keys = ("uid", "left_uid", "right_uid", "round", "created")
             ids = self._db.insert_queries([[query[key] for key in keys] for query in new])
@@ -453,10 +455,15 @@ class LabelStore:
                     )
                 if answer["uid"] not in known:
                     known.add(answer["uid"])
-                    keys = ("choice", "annotator", "seconds", "created")
-                    rows.append(
-                        (answer["uid"], query_ids[answer["query_uid"]], *(answer[k] for k in keys))
+                    fields = check_answer(
+                        answer["choice"],
+                        answer["annotator"],
+                        answer["seconds"],
+                        _FIX_RECORDS,
+                        created=answer["created"],
                     )
+                    query_id = query_ids[answer["query_uid"]]
+                    rows.append((answer["uid"], query_id, *fields, answer["created"]))
             self._db.insert_answers(rows)
             added["answers"] = len(rows)
         return added

@@ -63,6 +63,18 @@ def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
             file.write(json.dumps(record, allow_nan=False) + "\n")
 
 
+def _safe_uid(uid: object, store: LabelStore) -> str:
+    """A stored clip's uid, if it can name a file inside the export (else ``StoreError``)."""
+    try:
+        return check_uid(uid)
+    except StoreError:
+        raise StoreError(
+            f"cannot export {store.path}: it holds a clip uid {uid!r} that is not a safe file "
+            "name (1-64 letters, digits, '_' or '-'); the store was not written by hfrl: "
+            "remove that clip with sqlite3, or export another store"
+        ) from None
+
+
 def export_store(store: LabelStore, folder: str | os.PathLike[str]) -> dict[str, int]:
     """Write every clip, query and answer of ``store`` to a new folder.
 
@@ -98,7 +110,8 @@ def export_store(store: LabelStore, folder: str | os.PathLike[str]) -> dict[str,
         with store.snapshot():
             for record, clip in store.clip_records():
                 arrays = clip.arrays()
-                np.savez(temp / "clips" / f"{record['uid']}.npz", allow_pickle=False, **arrays)
+                name = f"{_safe_uid(record.get('uid'), store)}.npz"  # as import checks it
+                np.savez(temp / "clips" / name, allow_pickle=False, **arrays)
                 clip_records.append({**record, "arrays": sorted(arrays)})
             queries = store.query_records()
             answers = store.answer_records()

@@ -136,8 +136,8 @@ class StoreDatabase:
         if not self.path.exists():
             if not create:
                 raise StoreError(
-                    f"label store {self.path} does not exist; check the path, or pass "
-                    "create=True to make a new store"
+                    f"label store {self.path} does not exist; check the path (`hfrl record "
+                    "--store FILE` or `hfrl store import FILE FOLDER` makes a new one)"
                 )
             create_file(self.path, _build)
         check_file(self.path)

@@ -11,7 +11,9 @@ that knows every layer, so the lower ones never import upwards. What a lower lay
 this one is handed to it: ``hfrl train --teacher human`` gets the comparison window as its
 answerer (``human_ui.answerer.WindowAnswerer``). Sub-commands are imported only when they run,
 so ``hfrl --help`` loads neither PyTorch nor pygame. A user's mistake (an ``HfrlError``)
-prints one line, ``error: <what to fix>``, and exits with status 2.
+prints one line, ``error: <what to fix>``, and exits with status 2; anything unexpected
+prints one line saying where its traceback was written, and exits with status 1
+(``hfrl_gym.cli.run_guarded``).
 
 Functions:
     build_parser: the ``hfrl`` parser (delegated sub-commands parse their own flags).
@@ -60,11 +62,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if argv and argv[0] in DELEGATED:
-        limit_torch_threads()
-        module = importlib.import_module(DELEGATED[argv[0]][0])
-        if argv[0] in TAKE_WINDOW:
-            return run_guarded(lambda: module.main(argv, window_answerer=WindowAnswerer))
-        return run_guarded(lambda: module.main(argv))
+
+        def delegated() -> int:
+            limit_torch_threads()
+            module = importlib.import_module(DELEGATED[argv[0]][0])
+            if argv[0] in TAKE_WINDOW:
+                return module.main(argv, window_answerer=WindowAnswerer)
+            return module.main(argv)
+
+        return run_guarded(delegated)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -58,6 +58,8 @@ class SuiteSpec:
         >>> spec = SUITE["hfrl/CartPole-v0"]
         >>> spec.horizon, spec.mujoco, spec.state_dim
         (500, False, 4)
+        >>> spec.observation_shape, spec.action_shape
+        ((4,), ())
     """
 
     env_id: str
@@ -69,6 +71,24 @@ class SuiteSpec:
     observation: str
     action: str
     state_dim: int
+
+    @property
+    def observation_shape(self) -> tuple[int, ...]:
+        """The shape of one observation (from :attr:`observation`, tested against the env)."""
+        return _space_shape(self.observation)
+
+    @property
+    def action_shape(self) -> tuple[int, ...]:
+        """The shape of one action: ``()`` for a discrete space."""
+        return _space_shape(self.action)
+
+
+def _space_shape(text: str) -> tuple[int, ...]:
+    """``"Box(4,) float32"`` -> ``(4,)``; ``"Discrete(2)"`` -> ``()``."""
+    if text.startswith("Discrete("):
+        return ()
+    inside = text[text.index("(") + 1 : text.index(")")]
+    return tuple(int(size) for size in inside.split(",") if size.strip())
 
 
 _CLASSIC = "hfrl_gym.envs.classic"

@@ -13,10 +13,14 @@ Format version 1:
   ``weights_sha256``, the SHA-256 of ``weights.pt``, so that a torn or corrupt pair of files
   is refused rather than loaded.
 
-Each file is written to a temporary name and renamed into place, ``meta.json`` last.
+The two files are replaced as a pair: a new checkpoint is written into a sibling folder
+(``.NAME.new``), the old folder is renamed aside (``.NAME.old``), the new one renamed into
+place, and the old one removed. A save killed between the two renames is finished by the next
+read or write (:func:`finish_interrupted_save`): the folder always holds one whole checkpoint.
 
 Functions:
-    write_checkpoint: write the two files.
+    write_checkpoint: write the two files (replacing both, or neither).
+    finish_interrupted_save: complete or undo a save that a kill interrupted.
     read_checkpoint: read and verify them (``CheckpointError`` when missing or corrupt).
     check_matches: refuse a checkpoint made for another env id or other spaces.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +48,6 @@ META_FILE = "meta.json"
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _replace(path: Path, write: Any) -> None:
-    """Write through ``write(temporary_path)`` and rename into ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
 
 
 def write_checkpoint(
@@ -75,10 +73,14 @@ def write_checkpoint(
         ([1.0, 1.0], 'x')
     """
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    finish_interrupted_save(folder)
+    new, old = _aside(folder, "new"), _aside(folder, "old")
+    shutil.rmtree(new, ignore_errors=True)  # a save killed before its first rename
+    new.mkdir()
     cpu_state = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
-    weights = folder / WEIGHTS_FILE
-    _replace(weights, lambda path: torch.save(cpu_state, path))
+    weights = new / WEIGHTS_FILE
+    torch.save(cpu_state, weights)
     full_meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -86,8 +88,43 @@ def write_checkpoint(
         "weights_sha256": _sha256(weights),
     }
     text = json.dumps(full_meta, indent=2, allow_nan=False) + "\n"
-    _replace(folder / META_FILE, lambda path: path.write_text(text, encoding="utf-8"))
+    (new / META_FILE).write_text(text, encoding="utf-8")
+    for path in (weights, new / META_FILE, new):
+        _fsync(path)
+    if folder.exists():
+        os.rename(folder, old)
+    os.rename(new, folder)
+    shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+def _aside(folder: Path, role: str) -> Path:
+    return folder.with_name(f".{folder.name}.{role}")
+
+
+def _fsync(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def finish_interrupted_save(directory: str | os.PathLike[str]) -> None:
+    """Finish a save killed between its renames, or drop one killed before them.
+
+    The new folder is moved into place only when the old one was already moved aside (so
+    the new one is whole); a folder that cannot be written is left as it is.
+    """
+    folder = Path(directory)
+    new, old = _aside(folder, "new"), _aside(folder, "old")
+    try:
+        if not folder.exists() and old.is_dir():
+            os.rename(new if new.is_dir() else old, folder)
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        pass  # a read-only run folder: read what is there
 
 
 def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict]:
@@ -101,6 +138,7 @@ def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, torch.
             version, or weights that do not match their recorded hash or cannot be read.
     """
     folder = Path(directory)
+    finish_interrupted_save(folder)
     meta_path, weights_path = folder / META_FILE, folder / WEIGHTS_FILE
     for path in (meta_path, weights_path):
         if not path.is_file():

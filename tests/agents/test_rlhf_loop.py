@@ -161,7 +161,10 @@ def test_resume_after_a_finished_round_starts_from_the_next(tmp_path) -> None:
     with LabelStore(tmp_path / "store.sqlite") as store:
         run_rounds(_parts(store, log), PLAN, first_round=2)
     assert log[0] == ("record", 2, 100)  # a resumed process records the current policy
-    assert [entry for entry in log if entry[0] == "train"] == [("train", 2, PLAN.ppo_env_steps[2])]
+    # ... and those env steps come out of the round's PPO steps: the budget holds
+    assert [entry for entry in log if entry[0] == "train"] == [
+        ("train", 2, PLAN.ppo_env_steps[2] - 100)
+    ]
 
 
 class ExploringAgent(FakeAgent):

@@ -108,6 +108,8 @@ def test_spec_describes_the_made_env(env_id: str) -> None:
     env.reset(seed=0)
     assert spec.observation.startswith(_space_text(env.observation_space))
     assert spec.action.startswith(_space_text(env.action_space))
+    assert spec.observation_shape == env.observation_space.shape
+    assert spec.action_shape == env.action_space.shape
     assert get_state(env).shape == (spec.state_dim,)
     assert env.spec is not None
     assert env.spec.max_episode_steps == spec.horizon

@@ -55,7 +55,7 @@ def test_new_store_is_wal_sqlite_with_marker_and_version(tmp_path: Path) -> None
 
 def test_missing_file_without_create_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "nope.db"
-    with pytest.raises(StoreError, match=r"does not exist.*create=True"):
+    with pytest.raises(StoreError, match=r"does not exist; check the path \(`hfrl record"):
         LabelStore(path, create=False)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(StoreError, match=r"folder .* does not exist"):
@@ -328,9 +328,13 @@ def test_bad_answers_are_refused(store: LabelStore, rng: np.random.Generator) ->
     (qid,) = posted(store, rng, 1)
     with pytest.raises(StoreError, match="no query 77"):
         store.add_answer(77, Answer(Choice.LEFT, annotator="ana"))
-    bad_answers = (Answer(Choice.LEFT, annotator=""), Answer(Choice.LEFT, seconds=-1.0), "left")
-    for bad in bad_answers:
-        with pytest.raises(StoreError, match="a non-empty annotator and seconds >= 0"):
+    bad_answers = {
+        "annotator's name": Answer(Choice.LEFT, annotator=""),
+        "seconds must be a finite number >= 0": Answer(Choice.LEFT, seconds=-1.0),
+        "takes an Answer": "left",
+    }
+    for message, bad in bad_answers.items():
+        with pytest.raises(StoreError, match=message):
             store.add_answer(qid, bad)
     assert store.answers() == []
 
