@@ -70,6 +70,13 @@ class TrainConfig:
         default=0.8,
         metadata={"help": "labels of round k are proportional to label_decay**k (front-loads)"},
     )
+    round_growth: float = field(
+        default=1.0,
+        metadata={
+            "help": "PPO steps of round k are proportional to round_growth**k: 1 spreads them "
+            "evenly; above 1 early rounds are short, so the reward is refit often early"
+        },
+    )
     clip_steps: int = field(default=25, metadata={"help": "steps per clip"})
     initial_steps: int = field(
         default=2_000,
@@ -166,6 +173,8 @@ class TrainConfig:
             raise ConfigError(
                 f"--absorbing-steps must be >= 0 (0: never truncate), got {self.absorbing_steps}"
             )
+        if not 1.0 <= self.round_growth <= 10.0:
+            raise ConfigError(f"--round-growth must be in [1, 10], got {self.round_growth}")
         if not 0.0 < self.label_decay <= 1.0:
             raise ConfigError(f"--label-decay must be in (0, 1], got {self.label_decay}")
         if not 0.0 <= self.kl_coef < float("inf"):

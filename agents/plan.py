@@ -17,6 +17,22 @@ import numpy as np
 from hfrl_gym.errors import ConfigError
 
 
+def split_by_weights(total: int, weights: np.ndarray) -> list[int]:
+    """Split ``total`` into integers in proportion to ``weights``; the sum is exact.
+
+    Largest remainders get the units left over; equal remainders go to the earlier entries.
+
+    Example:
+        >>> split_by_weights(10, np.array([1.0, 1.0, 1.0]))
+        [4, 3, 3]
+    """
+    shares = total * weights / weights.sum()
+    counts = np.floor(shares).astype(int)
+    for index in np.argsort(-(shares - counts), kind="stable")[: total - counts.sum()]:
+        counts[index] += 1
+    return [int(c) for c in counts]
+
+
 def labels_per_round(num_labels: int, num_rounds: int, decay: float) -> list[int]:
     """Split ``num_labels`` over rounds in proportion to ``decay**k``; the sum is exact.
 
@@ -24,30 +40,30 @@ def labels_per_round(num_labels: int, num_rounds: int, decay: float) -> list[int
         >>> labels_per_round(100, 4, 0.5)
         [53, 27, 13, 7]
     """
-    weights = decay ** np.arange(num_rounds)
-    shares = num_labels * weights / weights.sum()
-    counts = np.floor(shares).astype(int)
-    for index in np.argsort(-(shares - counts), kind="stable")[: num_labels - counts.sum()]:
-        counts[index] += 1
-    return [int(c) for c in counts]
+    return split_by_weights(num_labels, decay ** np.arange(num_rounds))
 
 
-def steps_per_round(num_env_steps: int, num_rounds: int, rollout_steps: int = 1) -> list[int]:
-    """PPO env steps of each round: whole rollouts, spread evenly, never over the budget.
+def steps_per_round(
+    num_env_steps: int, num_rounds: int, rollout_steps: int = 1, growth: float = 1.0
+) -> list[int]:
+    """PPO env steps of each round: whole rollouts, never over the budget.
 
     PPO collects whole rollouts of ``rollout_steps`` (``n_steps * num_envs``) env steps, so a
-    round asked for a part of one would overrun. The budget's whole rollouts are spread over
-    the rounds, earlier rounds taking the remainder.
+    round asked for a part of one would overrun. The budget's whole rollouts are split in
+    proportion to ``growth**k``: evenly by default (earlier rounds taking the remainder); with
+    ``growth`` > 1 early rounds are short, so the reward is refit often while it changes most.
 
     Example:
         >>> steps_per_round(100, 3)
         [34, 33, 33]
         >>> steps_per_round(48_000, 6, rollout_steps=4096)  # 11 rollouts
         [8192, 8192, 8192, 8192, 8192, 4096]
+        >>> steps_per_round(10_000, 4, rollout_steps=100, growth=2.0)
+        [700, 1300, 2700, 5300]
     """
     rollouts = num_env_steps // rollout_steps
-    base, extra = divmod(rollouts, num_rounds)
-    return [(base + (k < extra)) * rollout_steps for k in range(num_rounds)]
+    weights = growth ** np.arange(num_rounds, dtype=np.float64)
+    return [count * rollout_steps for count in split_by_weights(rollouts, weights)]
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,7 @@ class RunPlan:
         initial_env_steps: int,
         rollout_env_steps: int,
         explore_env_steps: int = 0,
+        round_growth: float = 1.0,
     ) -> RunPlan:
         """Split the budgets; ``num_labels`` 0 plans a baseline (no initial recording).
 
@@ -116,7 +133,9 @@ class RunPlan:
             )
         return cls(
             labels=tuple(labels_per_round(num_labels, num_rounds, label_decay)),
-            ppo_env_steps=tuple(steps_per_round(ppo_budget, num_rounds, rollout_env_steps)),
+            ppo_env_steps=tuple(
+                steps_per_round(ppo_budget, num_rounds, rollout_env_steps, round_growth)
+            ),
             initial_env_steps=initial,
             num_env_steps=num_env_steps,
             explore_env_steps=explore,

@@ -153,6 +153,7 @@ def plan_run(config: TrainConfig) -> RunPlan:
         initial_env_steps=config.initial_steps,
         rollout_env_steps=settings.ppo.rollout_env_steps(settings.num_envs),
         explore_env_steps=config.explore_steps,
+        round_growth=config.round_growth,
     )
 
 

@@ -60,7 +60,8 @@ def run_config(config: TrainConfig) -> dict[str, Any]:
     summary_path, config_path, state_path = (
         run / n for n in ("summary.json", "config.json", "state.json")
     )
-    same = config_path.exists() and json.loads(config_path.read_text()) == config.to_dict()
+    # settings added since a run was made read as their defaults, which behave as before
+    same = config_path.exists() and TrainConfig.from_json(config_path.read_text()) == config
     if same and summary_path.exists():
         return json.loads(summary_path.read_text())
     resume = same and state_path.exists()

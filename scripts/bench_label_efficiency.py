@@ -20,10 +20,8 @@ Usage: ``python scripts/bench_label_efficiency.py [--seeds 5] [--jobs 2] [--envs
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -45,7 +43,7 @@ def run_one(job: dict) -> dict:
 
     torch.set_num_threads(1)
     from agents.config import TrainConfig
-    from agents.rlhf_loop import train
+    from agents.sweep import run_config
 
     config = TrainConfig(
         env=job["env"],
@@ -58,15 +56,7 @@ def run_one(job: dict) -> dict:
         device=job["device"],
         video=False,
     ).validate()
-    run = Path(job["out"])
-    summary_path, config_path = run / "summary.json", run / "config.json"
-    same = config_path.exists() and json.loads(config_path.read_text()) == config.to_dict()
-    if same and summary_path.exists():
-        return {**json.loads(summary_path.read_text()), **job}  # finished with these settings
-    resume = same and (run / "state.json").exists()  # interrupted: go on from its last round
-    if run.exists() and not resume:  # run with other settings (an older default): run again
-        shutil.rmtree(run)
-    return {**train(config, resume=resume, show_progress=False), **job}  # job's keys name it
+    return {**run_config(config), **job}  # job's keys name it
 
 
 def jobs_for(name: str, args: argparse.Namespace) -> list[dict]:
