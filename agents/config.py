@@ -77,18 +77,26 @@ class TrainConfig:
             "evenly; above 1 early rounds are short, so the reward is refit often early"
         },
     )
+    ppo_schedule: str = field(
+        default="run",
+        metadata={
+            "help": "PPO's learning-rate and clip-range schedules: `run` (decay over the whole "
+            "run, as tuned on the true reward) or `hold` (stay at their initial values while "
+            "the learned reward keeps changing)"
+        },
+    )
     clip_steps: int = field(default=25, metadata={"help": "steps per clip"})
     initial_steps: int = field(
         default=2_000,
         metadata={"help": "env steps of the untrained policy recorded for the first round"},
     )
-    explore_steps: int = field(
-        default=0,
+    explore_fraction: float = field(
+        default=0.0,
         metadata={
-            "help": "env steps of unsupervised exploration before the first queries: PPO "
-            "maximises the entropy of visited states (k-nearest-neighbour estimate, as PEBBLE) "
-            "and the first queries compare its clips; 0: record the untrained policy for "
-            "--initial-steps instead"
+            "help": "share of --steps spent on unsupervised exploration before the first "
+            "queries: PPO maximises the entropy of visited states (k-nearest-neighbour "
+            "estimate, as PEBBLE) and the first queries compare its clips; 0: record the "
+            "untrained policy for --initial-steps instead"
         },
     )
     absorbing_steps: int = field(
@@ -100,6 +108,13 @@ class TrainConfig:
     )
     query: str = field(
         default="disagreement", metadata={"help": "pair selection: uniform, disagreement, entropy"}
+    )
+    avoid_uninformative: bool = field(
+        default=False,
+        metadata={
+            "help": "pass over pairs the teacher would likely tie or skip, judged from the "
+            "pairs it tied and skipped so far (in the learned reward's units)"
+        },
     )
     ensemble: int = field(default=3, metadata={"help": "reward networks in the ensemble"})
     eval_episodes: int = field(default=10, metadata={"help": "episodes per true-return evaluation"})
@@ -131,6 +146,7 @@ class TrainConfig:
         from hfrl_gym.envs import get_goal, get_spec
         from hfrl_gym.teachers import TEACHER_PRESETS
 
+        _check_types(self)
         spec = get_spec(self.env)
         get_goal(self.env, self.goal)
         if self.reward not in REWARD_SOURCES:
@@ -165,14 +181,17 @@ class TrainConfig:
                 f"--initial-steps {self.initial_steps} leaves no PPO steps of --steps "
                 f"{self.steps}; raise --steps or lower --initial-steps"
             )
-        if self.explore_steps < 0:
+        if not 0.0 <= self.explore_fraction < 0.9:
             raise ConfigError(
-                f"--explore-steps must be >= 0 (0: no exploration), got {self.explore_steps}"
+                f"--explore-fraction must be in [0, 0.9) (0: no exploration), got "
+                f"{self.explore_fraction}"
             )
         if self.absorbing_steps < 0:
             raise ConfigError(
                 f"--absorbing-steps must be >= 0 (0: never truncate), got {self.absorbing_steps}"
             )
+        if self.ppo_schedule not in ("run", "hold"):
+            raise ConfigError(f"--ppo-schedule must be run or hold, got {self.ppo_schedule!r}")
         if not 1.0 <= self.round_growth <= 10.0:
             raise ConfigError(f"--round-growth must be in [1, 10], got {self.round_growth}")
         if not 0.0 < self.label_decay <= 1.0:
@@ -186,6 +205,7 @@ class TrainConfig:
             )
         if self.annotator is not None and not self.annotator.strip():
             raise ConfigError("--annotator must not be empty; give the person's name")
+        _check_budget(self)
         if self.reference is not None and not Path(self.reference).is_file():
             raise ConfigError(
                 f"--reference {self.reference} is not a file; pass a policy.pt of this env"
@@ -212,6 +232,8 @@ class TrainConfig:
             True
         """
         data: dict[str, Any] = json.loads(text)
+        if not isinstance(data, dict):
+            raise ConfigError("config.json holds no JSON object of settings")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
@@ -220,6 +242,49 @@ class TrainConfig:
             if name in data and data[name] == legacy_none:
                 data[name] = None
         return cls(**data)
+
+
+def _check_types(config: TrainConfig) -> None:
+    """Refuse a setting of the wrong type (a hand-edited ``config.json``), naming its flag."""
+    kinds = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+    for item in dataclasses.fields(config):
+        value, type_name = getattr(config, item.name), str(item.type)
+        base = type_name.split(" | ")[0]
+        allowed = kinds.get(base)
+        if allowed is None or (type_name.endswith(" | None") and value is None):
+            continue
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            expected = {"int": "a whole number", "float": "a number", "str": "text"}
+            raise ConfigError(
+                f"--{item.name.replace('_', '-')} must be {expected.get(base, 'true or false')}, "
+                f"got {value!r}"
+            )
+
+
+MAX_SEED = 2**31 - 1
+"""Seeds are 0 .. 2**31 - 1: numpy takes < 2**32, and a run adds offsets to its seed."""
+
+
+def _check_budget(config: TrainConfig) -> None:
+    """Refuse a seed numpy cannot take, an unknown device, and budgets no run could spend
+    (before any file is written or memory taken: a billion rounds need gigabytes to plan)."""
+    if not 0 <= config.seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be from 0 to {MAX_SEED}, got {config.seed}")
+    if config.device not in ("auto", "cpu", "cuda") and not config.device.startswith("cuda:"):
+        raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got {config.device!r}")
+    if config.rounds > config.steps:
+        raise ConfigError(
+            f"--rounds {config.rounds} exceeds --steps {config.steps}: every round trains PPO; "
+            "lower --rounds"
+        )
+    clips = config.steps // max(config.clip_steps, 1)
+    pairs = clips * (clips - 1) // 2
+    if config.reward == "learned" and config.labels > pairs:
+        raise ConfigError(
+            f"--labels {config.labels} exceeds the {pairs} pairs of the {clips} clips that "
+            f"--steps {config.steps} can record at --clip-steps {config.clip_steps}; lower "
+            "--labels or raise --steps"
+        )
 
 
 _LEGACY_NONE: dict[str, Any] = {"annotator": "", "reference": "", "wait_timeout": 0.0}

@@ -4,20 +4,63 @@ Classes:
     PairSelector: a diverse set of candidates, then pairs by the run's query method.
 
 Functions:
+    informative: which pairs the teacher is unlikely to tie or skip, judged by what it tied
+        and skipped before.
     post_pairs: store the clips of chosen pairs and post the pairs as one round's queries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from agents.reward_fitter import RewardFitter
-from hfrl_gym.clips import Clip
+from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.queries import diverse_subset, select_pairs
+from hfrl_gym.queries import diverse_subset, num_possible_pairs, select_pairs
+from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.store import LabelStore, Query
+
+History = Callable[[], Sequence[tuple[ClipPair, Answer]]]
+"""The answers so far, with their pairs (``LabelStore.labelled_pairs``)."""
+
+
+def informative(
+    model: RewardModel,
+    history: Sequence[tuple[ClipPair, Answer]],
+    pairs: Sequence[tuple[Clip, Clip]],
+) -> np.ndarray:
+    """``(P,)`` bool: the pairs the teacher is unlikely to tie or skip.
+
+    A teacher ties pairs it cannot tell apart and skips pairs where both clips are poor; such
+    answers cost a label and teach little. Their thresholds are the teacher's own, unknown
+    here, so they are read from its answers so far, in the learned reward's units: a pair is
+    kept when its predicted return gap exceeds the median gap of the pairs it tied, and its
+    better clip's predicted return exceeds the median of the better clips of the pairs it
+    skipped (each rule once it has tied, or skipped, at least two pairs).
+    """
+    keep = np.ones(len(pairs), dtype=bool)
+    if not pairs:
+        return keep
+    tied = [pair for pair, answer in history if answer.choice is Choice.EQUAL]
+    skipped = [pair for pair, answer in history if answer.choice is Choice.SKIP]
+    if len(tied) < 2 and len(skipped) < 2:
+        return keep
+
+    def returns(two_sided: Sequence[tuple[Clip, Clip]]) -> tuple[np.ndarray, np.ndarray]:
+        values = model.clip_returns([clip for pair in two_sided for clip in pair])
+        return values[0::2], values[1::2]
+
+    left, right = returns(pairs)
+    if len(tied) >= 2:
+        tied_left, tied_right = returns([(p.left, p.right) for p in tied])
+        keep &= np.abs(left - right) > np.median(np.abs(tied_left - tied_right))
+    if len(skipped) >= 2:
+        skip_left, skip_right = returns([(p.left, p.right) for p in skipped])
+        keep &= np.maximum(left, right) > np.median(np.maximum(skip_left, skip_right))
+    return keep
 
 
 class PairSelector:
@@ -34,6 +77,8 @@ class PairSelector:
         fitter: the run's reward fitter; ``None`` for uniform pairs always.
         diverse: choose among a spread-out subset of the clips (the loop); ``False``: among
             all of them (a lesson whose numbers rest on pairs drawn from every clip).
+        history: the answers so far; with it (and a fitted model) pairs the teacher would
+            likely tie or skip are passed over (:func:`informative`) while others remain.
 
     Example:
         >>> from hfrl_gym.recording import record_random_clips
@@ -51,8 +96,10 @@ class PairSelector:
         fitter: RewardFitter | None = None,
         *,
         diverse: bool = True,
+        history: History | None = None,
     ) -> None:
         self.method, self.rng, self.fitter, self.diverse = method, rng, fitter, diverse
+        self.history = history
 
     def select(self, clips: Sequence[Clip], num_pairs: int) -> list[tuple[Clip, Clip]]:
         """``num_pairs`` pairs of ``clips``.
@@ -71,8 +118,16 @@ class PairSelector:
             candidates = list(clips)
         model = None if self.fitter is None else self.fitter.fitted_model
         method = self.method if model is not None else "uniform"
-        index_pairs = select_pairs(method, candidates, num_pairs, self.rng, model=model)
-        return [(candidates[i], candidates[j]) for i, j in index_pairs]
+        if model is None or self.history is None:
+            index_pairs = select_pairs(method, candidates, num_pairs, self.rng, model=model)
+            return [(candidates[i], candidates[j]) for i, j in index_pairs]
+        # Three times as many, best first; the informative ones are taken first.
+        wanted = min(3 * num_pairs, num_possible_pairs(candidates))
+        index_pairs = select_pairs(method, candidates, wanted, self.rng, model=model)
+        ranked = [(candidates[i], candidates[j]) for i, j in index_pairs]
+        keep = informative(model, self.history(), ranked)
+        order = [*np.flatnonzero(keep), *np.flatnonzero(~keep)]
+        return [ranked[index] for index in order[:num_pairs]]
 
 
 def post_pairs(

@@ -42,11 +42,18 @@ class RoundsPPO(PPO):
 
     Attributes:
         total_env_steps: PPO env steps of the whole run (``None``: SB3's per-call progress).
+        hold_schedules: keep the schedules at their initial values (progress stays at its
+            start), for a reward that keeps changing: decaying schedules would spend their
+            large steps on the first, poorest learned reward.
     """
 
     total_env_steps: int | None = None
+    hold_schedules: bool = False
 
     def _update_current_progress_remaining(self, num_timesteps: int, total_timesteps: int) -> None:
+        if self.hold_schedules:
+            self._current_progress_remaining = 1.0
+            return
         total = total_timesteps if self.total_env_steps is None else self.total_env_steps
         self._current_progress_remaining = max(0.0, 1.0 - num_timesteps / total)
 

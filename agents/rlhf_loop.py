@@ -45,6 +45,7 @@ from hfrl_gym.clips import Clip
 from hfrl_gym.envs import get_goal
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.reward_model import RewardModel
+from hfrl_gym.reward_model.checkpoint import check_matches, read_checkpoint
 from hfrl_gym.reward_model.net import resolve_device
 from hfrl_gym.store import LabelStore
 
@@ -152,7 +153,7 @@ def plan_run(config: TrainConfig) -> RunPlan:
         label_decay=config.label_decay,
         initial_env_steps=config.initial_steps,
         rollout_env_steps=settings.ppo.rollout_env_steps(settings.num_envs),
-        explore_env_steps=config.explore_steps,
+        explore_env_steps=int(config.explore_fraction * config.steps),
         round_growth=config.round_growth,
     )
 
@@ -204,6 +205,20 @@ def _reward_model(
     )
 
 
+def _check_saved(run: RunFolder, env_id: str) -> None:
+    """Read a resumed run's metrics, policy and reward model before anything is opened or built.
+
+    A damaged, foreign or hostile file is refused here, naming it; nothing is unpickled.
+    """
+    run.read_metrics()
+    policy = run.saved_policy()
+    if policy is not None:
+        read_policy(policy, env_id=env_id)
+    if run.has_reward_model():
+        _, meta = read_checkpoint(run.reward_model_dir)
+        check_matches(meta, env_id=env_id, observation_space=None, action_space=None)
+
+
 @dataclass(frozen=True)
 class _Run:
     parts: LoopParts
@@ -225,8 +240,8 @@ def build_parts(
 ) -> _Run:
     """Make (or restore from ``config.out``) the store, agent, reward fitter and answerer."""
     run = RunFolder(config.out)
-    if config.reference:
-        read_policy(config.reference)  # a bad --reference is refused before any file is made
+    if config.reference:  # a bad --reference is refused before any file is made
+        read_policy(config.reference, env_id=config.env)
     ensure_writable(run.root)
     clock = WallClock()
     device = str(resolve_device(config.device))
@@ -240,9 +255,8 @@ def build_parts(
             f"{run.store_path} is missing, so the run's labels are lost; put the store back "
             f"(or `hfrl store import` an export of it) before resuming, or start a new run"
         )
-    store = LabelStore(run.store_path)  # made before config.json: a resumable run has one
-    if not resume:
-        run.write_json(run.config_path, config.to_dict())
+    if resume:
+        _check_saved(run, config.env)
     venv = make_training_venv(
         config.env,
         num_envs=ppo_settings(config.env).num_envs,
@@ -273,6 +287,7 @@ def build_parts(
         goal=config.goal,
         progress=progress,
     )
+    agent.ppo.hold_schedules = config.ppo_schedule == "hold"
     if resume:
         agent.restore(run.saved_policy(), ppo_steps=state.ppo_steps, env_steps=state.env_steps)
     kl = kl_penalty_for_run(
@@ -285,13 +300,22 @@ def build_parts(
     )
     if kl is not None:
         agent.extra_callbacks.append(kl)
+    # opened once the parts that may refuse the run are made, so a refusal leaves it closed
+    store = LabelStore(run.store_path)  # made before config.json: a resumable run has one
+    if not resume:
+        run.write_json(run.config_path, config.to_dict())
     checkpoint = RunCheckpoint(
         run, agent=agent, fitter=fitter, store=store, clock=clock, progress=progress
     )
     parts = LoopParts(
         store=store,
         agent=agent,
-        pairs=PairSelector(config.query, rng, fitter),
+        pairs=PairSelector(
+            config.query,
+            rng,
+            fitter,
+            history=store.labelled_pairs if config.avoid_uninformative else None,
+        ),
         answerer=_answerer(config, run, progress, answerer) if fitter is not None else None,
         reward=fitter if config.reward == "learned" else None,
         checkpoint=checkpoint,
