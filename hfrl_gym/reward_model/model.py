@@ -47,7 +47,6 @@ class RewardModel:
         hidden_sizes: hidden layer widths of each member.
         device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
         seed: seeds the initial weights.
-        output: each member's output, ``"linear"`` or ``"tanh"`` (bounded, see ``net``).
 
     The raw reward of member ``m`` is ``r_m(x)`` on normalised features ``x``. What PPO gets
     (``predict_rewards``) is the ensemble mean, standardised with the mean and std it had
@@ -75,7 +74,6 @@ class RewardModel:
         hidden_sizes: Sequence[int] = (64, 64),
         device: str | torch.device = "auto",
         seed: int,
-        output: str = "linear",
     ) -> None:
         if not env_id:
             raise ConfigError("a reward model needs the env id it is trained for")
@@ -86,11 +84,7 @@ class RewardModel:
         self.device = resolve_device(device)
         self.seed = int(seed)
         self.net = EnsembleMLP(
-            self.features.dim,
-            num_members=num_members,
-            hidden_sizes=hidden_sizes,
-            seed=seed,
-            output=output,
+            self.features.dim, num_members=num_members, hidden_sizes=hidden_sizes, seed=seed
         ).to(self.device)
         self.input_normalizer = Standardizer.identity(self.features.dim)
         self.reward_scale = RewardScale()
@@ -315,7 +309,6 @@ class RewardModel:
             "num_members": self.num_members,
             "hidden_sizes": list(self.hidden_sizes),
             "activation": "leaky_relu",
-            "output": self.net.output,
             "seed": self.seed,
             "input_normalization": self.input_normalizer.to_dict(),
             "reward_normalization": self.reward_scale.to_dict(),
@@ -365,7 +358,6 @@ class RewardModel:
                 hidden_sizes=tuple(int(size) for size in meta["hidden_sizes"]),
                 device=device,
                 seed=int(meta["seed"]),
-                output=str(meta.get("output", "linear")),  # older checkpoints: linear
             )
             model.net.load_state_dict(state)
             fit_report = meta.get("fit_report")

@@ -1,8 +1,7 @@
 """The reward network: an ensemble of small MLPs held as batched weights.
 
 Each member maps a ``D``-dimensional transition feature to a scalar reward through hidden
-layers (64, 64 by default) with LeakyReLU (slope 0.01) and a linear or ``tanh`` output (the
-bounded output of PEBBLE and B-Pref's reward models). The weights of
+layers (64, 64 by default) with LeakyReLU (slope 0.01) and a linear output. The weights of
 all members are stacked (layer ``l``: ``(M, fan_in, fan_out)``), so one batched matrix
 product (``torch.baddbmm``) evaluates every member at once; members share no weights.
 
@@ -25,7 +24,6 @@ from torch import nn
 from hfrl_gym.errors import ConfigError
 
 LEAKY_RELU_SLOPE = 0.01
-OUTPUTS = ("linear", "tanh")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -58,8 +56,6 @@ class EnsembleMLP(nn.Module):
         hidden_sizes: width of each hidden layer.
         seed: seeds the initialisation (PyTorch's ``nn.Linear`` scheme: uniform in
             ``+-1/sqrt(fan_in)``), through a private generator; global state is untouched.
-        output: ``"linear"``, or ``"tanh"``: every reward in (-1, 1), so that a few labels
-            cannot make a reward that grows without bound away from the labelled states.
 
     Example:
         >>> net = EnsembleMLP(5, num_members=3, hidden_sizes=(8, 8), seed=0)
@@ -68,18 +64,9 @@ class EnsembleMLP(nn.Module):
     """
 
     def __init__(
-        self,
-        input_dim: int,
-        *,
-        num_members: int,
-        hidden_sizes: Sequence[int],
-        seed: int,
-        output: str = "linear",
+        self, input_dim: int, *, num_members: int, hidden_sizes: Sequence[int], seed: int
     ) -> None:
         super().__init__()
-        if output not in OUTPUTS:
-            raise ConfigError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
-        self.output = output
         if input_dim < 1 or num_members < 1 or any(size < 1 for size in hidden_sizes):
             raise ConfigError(
                 f"need input_dim, num_members and hidden sizes >= 1, got {input_dim}, "
@@ -136,8 +123,6 @@ class EnsembleMLP(nn.Module):
         for layer in range(1, num_layers):
             hidden = nn.functional.leaky_relu(hidden, LEAKY_RELU_SLOPE)
             hidden = torch.baddbmm(self.biases[layer], hidden, self.weights[layer])
-        if self.output == "tanh":
-            hidden = torch.tanh(hidden)
         return hidden.squeeze(-1)
 
     @torch.no_grad()
