@@ -94,13 +94,21 @@ class PPOAgent:
         """Env steps PPO collects per update (``n_steps * num_envs``)."""
         return int(self.ppo.n_steps * self.train_venv.num_envs)
 
-    def policy_name(self) -> str:
-        """The acting policy's provenance: seed, round and PPO env steps so far."""
-        return f"ppo/seed{self.seed}/round{self._round}/step{self.ppo.num_timesteps}"
+    def policy_name(self, *, learning: bool = False) -> str:
+        """The acting policy's provenance: seed, round and PPO env steps so far.
 
-    def _stamp(self, round_index: int) -> None:
+        ``ppo/seed0/round3/step12288`` is the policy after 12,288 PPO steps, acting without
+        learning; ``ppo/seed0/round3/learning-from-step12288`` is PPO's experience while it
+        learns in round 3 from there.
+        """
+        step = f"learning-from-step{self.ppo.num_timesteps}" if learning else (
+            f"step{self.ppo.num_timesteps}"
+        )  # fmt: skip
+        return f"ppo/seed{self.seed}/round{self._round}/{step}"
+
+    def _stamp(self, round_index: int, *, learning: bool) -> None:
         self._round = round_index
-        self.venv.env_method("set_policy_name", self.policy_name())
+        self.venv.env_method("set_policy_name", self.policy_name(learning=learning))
 
     def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> list[Clip]:
         """Clips of the current policy acting for about ``num_env_steps``, without learning.
@@ -110,7 +118,7 @@ class PPOAgent:
         pole), and comparing them teaches little. Resetting on a fixed schedule reveals
         nothing of the reward. PPO's next ``learn`` starts from freshly reset envs.
         """
-        self._stamp(round_index)
+        self._stamp(round_index, learning=False)
         num_steps = max(1, num_env_steps // self.venv.num_envs)
         clips = rollout_clips(
             self.venv,
@@ -148,7 +156,7 @@ class PPOAgent:
         """Continue PPO for ``num_env_steps`` on the current reward."""
         if num_env_steps <= 0:
             return
-        self._stamp(round_index)
+        self._stamp(round_index, learning=True)
         self.harvester.step_offset = self.env_steps - self.ppo.num_timesteps
         callbacks: list[BaseCallback] = [self.harvester, *self.extra_callbacks]
         if self.progress is not None:

@@ -10,6 +10,7 @@ import pytest
 
 from agents.config import TrainConfig
 from agents.rlhf_loop import train
+from hfrl_gym.store import LabelStore
 
 pytestmark = pytest.mark.slow  # two real (tiny) runs
 
@@ -47,6 +48,12 @@ def test_the_same_seed_gives_the_same_summary_and_metrics(
     second = _run(tmp_path / "b", seed=3)
     assert first == second
     assert json.loads((tmp_path / "a" / "config.json").read_text())["seed"] == 3
+    with LabelStore(tmp_path / "a" / "store.sqlite", create=False) as store:
+        policies = {clip.policy for clip in store.get_clips(store.clip_uids())}
+    # every clip names the policy that acted: seed, round and PPO's steps so far
+    assert policies >= {"ppo/seed3/round0/step0"}
+    assert all(policy.startswith("ppo/seed3/round") for policy in policies)
+    assert any(not policy.endswith("/step0") for policy in policies)
 
 
 def test_another_seed_gives_another_run(tmp_path: Path, one_torch_thread: None) -> None:

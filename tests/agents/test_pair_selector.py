@@ -1,0 +1,69 @@
+"""Pair selection: diverse candidates, and passing over pairs a teacher would tie or skip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.pair_selector import PairSelector, informative
+from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.clips import Clip, ClipPair
+from tests.conftest import make_clip
+
+
+class ReturnIsFirstObservation:
+    """A stand-in reward model: a clip's return is its first observation's first entry."""
+
+    def clip_returns(self, clips: list[Clip]) -> np.ndarray:
+        return np.array([float(clip.observations[0, 0]) for clip in clips])
+
+    def member_preference_probs(self, pairs: list[ClipPair]) -> np.ndarray:
+        gaps = np.array([p.left.observations[0, 0] - p.right.observations[0, 0] for p in pairs])
+        return np.stack([1 / (1 + np.exp(-gaps)), 1 / (1 + np.exp(-0.5 * gaps))])
+
+
+def _clip(value: float, rng: np.random.Generator) -> Clip:
+    clip = make_clip(rng, num_steps=4)
+    observations = clip.observations.copy()
+    observations[0, 0] = value
+    return Clip(clip.env_id, observations, clip.actions, clip.true_rewards, states=clip.states)
+
+
+def test_pairs_like_those_tied_or_skipped_are_passed_over(rng: np.random.Generator) -> None:
+    model = ReturnIsFirstObservation()
+    history = [
+        (ClipPair(_clip(5.0, rng), _clip(5.1, rng)), Answer(Choice.EQUAL)),  # gap 0.1
+        (ClipPair(_clip(9.0, rng), _clip(9.3, rng)), Answer(Choice.EQUAL)),  # gap 0.3
+        (ClipPair(_clip(0.0, rng), _clip(1.0, rng)), Answer(Choice.SKIP)),  # best 1.0
+        (ClipPair(_clip(2.0, rng), _clip(-1.0, rng)), Answer(Choice.SKIP)),  # best 2.0
+        (ClipPair(_clip(8.0, rng), _clip(3.0, rng)), Answer(Choice.LEFT)),
+    ]
+    pairs = [
+        (_clip(7.0, rng), _clip(7.1, rng)),  # a gap below the ties' median (0.2): passed over
+        (_clip(0.5, rng), _clip(1.2, rng)),  # both poor (best below 1.5): passed over
+        (_clip(7.0, rng), _clip(2.0, rng)),  # informative
+    ]
+    assert informative(model, history, pairs).tolist() == [False, False, True]
+    assert informative(model, history[-1:], pairs).tolist() == [True, True, True]  # no ties yet
+
+
+def test_the_selector_takes_informative_pairs_first(rng: np.random.Generator) -> None:
+    class Fitted:
+        fitted_model = ReturnIsFirstObservation()
+
+    clips = [_clip(value, rng) for value in (0.0, 0.1, 0.2, 5.0, 10.0, 10.1)]
+    history = [
+        (ClipPair(clips[0], clips[1]), Answer(Choice.EQUAL)),
+        (ClipPair(clips[4], clips[5]), Answer(Choice.EQUAL)),
+    ]
+    selector = PairSelector(
+        "uniform", np.random.default_rng(0), Fitted(), diverse=False, history=lambda: history
+    )
+    chosen = selector.select(clips, 4)
+    gaps = [abs(a.observations[0, 0] - b.observations[0, 0]) for a, b in chosen]
+    assert len(chosen) == 4
+    assert min(gaps) > 0.1  # no pair as close as the ones the teacher tied
+    plain = PairSelector("uniform", np.random.default_rng(0), Fitted(), diverse=False)
+    plain_gaps = [
+        abs(a.observations[0, 0] - b.observations[0, 0]) for a, b in plain.select(clips, 8)
+    ]
+    assert min(plain_gaps) <= 0.1  # the control: without the history, close pairs are asked
