@@ -99,10 +99,15 @@ def _plot_learned_vs_true(ax: Axes, runs: list[RunFolder]) -> None:
     ax.set_xlabel("true clip return")
     ax.set_ylabel("learned clip return")
     ax.set_title("Learned vs true return of labelled clips")
+    _legend_or_note(ax, plotted, "no reward model (baseline runs)")
+
+
+def _legend_or_note(ax: Axes, plotted: bool, note: str) -> None:
+    """A legend when something was drawn, else ``note`` in the middle of the panel."""
     if plotted:
         ax.legend(fontsize="small")
     else:
-        ax.text(0.5, 0.5, "no reward model (baseline runs)", ha="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, note, ha="center", transform=ax.transAxes)
 
 
 def _plot_val_accuracy(ax: Axes, runs: list[RunFolder]) -> None:
@@ -159,10 +164,7 @@ def _plot_reward_tracking(ax: Axes, runs: list[RunFolder]) -> None:
     ax.set_xlabel("round")
     ax.set_ylabel("Spearman (solid) / drift (dashed)")
     ax.set_title("Learned vs true return on each round's clips")
-    if plotted:
-        ax.legend(fontsize="small")
-    else:
-        ax.text(0.5, 0.5, "no reward fits recorded", ha="center", transform=ax.transAxes)
+    _legend_or_note(ax, plotted, "no reward fits recorded")
 
 
 def _plot_answer_shares(ax: Axes, runs: list[RunFolder]) -> None:
@@ -181,10 +183,7 @@ def _plot_answer_shares(ax: Axes, runs: list[RunFolder]) -> None:
     ax.set_xlabel("round")
     ax.set_ylabel("share of the round's answers")
     ax.set_title("Pairs the teacher could not tell apart")
-    if plotted:
-        ax.legend(fontsize="small")
-    else:
-        ax.text(0.5, 0.5, "no answers recorded", ha="center", transform=ax.transAxes)
+    _legend_or_note(ax, plotted, "no answers recorded")
 
 
 def save_panels(
@@ -215,7 +214,16 @@ def write_report(run_dirs: list[Path | str], out_dir: Path | str) -> list[Path]:
     """Draw the figure set of ``run_dirs`` into ``out_dir``; return the files written."""
     runs = [RunFolder(d).require() for d in run_dirs]
     if not any(run.metrics_path.exists() for run in runs):
-        raise ConfigError("none of these runs has finished a round yet (no metrics.csv)")
+        raise ConfigError(
+            f"none of {', '.join(map(str, run_dirs))} has finished a round yet (no metrics.csv)"
+        )
+    for run in runs:  # every file is read before a figure is written: a damaged one is named
+        run.read_json(run.config_path)
+        run.read_metrics()
+        if run.has_reward_model():
+            from hfrl_gym.reward_model.checkpoint import read_checkpoint
+
+            read_checkpoint(run.reward_model_dir)
     out = Path(out_dir)
     drawers = (
         _plot_true_return,
