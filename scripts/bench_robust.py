@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import re
 import sys
@@ -162,6 +163,49 @@ def tables(runs: list, results: list[SweepResult], args: argparse.Namespace) -> 
     return "\n".join(lines), figure
 
 
+def compare(args: argparse.Namespace) -> str:
+    """An ablation table from finished run folders: mean normalised return per variant.
+
+    Reads ``--out/<variant>/<env>/<teacher>-s<seed>/summary.json`` for each ``--compare``
+    variant (run them first, each with its ``--variant`` and ``--set``); missing runs show
+    as ``-``.
+    """
+    lines = []
+    for name in args.envs:
+        budget = BUDGETS[name]
+        lines += [
+            f"#### {budget.env}: mean normalised return per teacher (per seed)",
+            "",
+            "| variant | " + " | ".join(args.teachers) + " | mean |",
+            "|---|" + "---|" * (len(args.teachers) + 1),
+        ]
+        bottoms = {
+            seed: random_policy_return(budget.env, goal="task", num_episodes=10, seed=seed)
+            for seed in args.seeds
+        }
+        for variant in args.compare:
+            cells, means = [], []
+            for teacher in args.teachers:
+                values = []
+                for seed in args.seeds:
+                    run = args.out / variant / name / f"{teacher}-s{seed}" / "summary.json"
+                    ref = args.out / "reference" / name / f"true-s{seed}" / "summary.json"
+                    if not (run.exists() and ref.exists()):
+                        values.append(math.nan)
+                        continue
+                    value = json.loads(run.read_text())["true_return_mean"]
+                    reference = json.loads(ref.read_text())["true_return_mean"]
+                    values.append(
+                        normalised_return(value, random=bottoms[seed], reference=reference)
+                    )
+                means.append(np.nanmean(values) if not np.isnan(values).all() else math.nan)
+                seeds = ", ".join("-" if math.isnan(v) else f"{v:.2f}" for v in values)
+                cells.append(f"{means[-1]:.2f} ({seeds})")
+            lines.append(f"| {variant} | " + " | ".join(cells) + f" | {np.nanmean(means):.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def draw(figure: dict, path: Path) -> None:
     import matplotlib
 
@@ -225,7 +269,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench_robust")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--compare", nargs="+", metavar="VARIANT", help="tabulate finished variants, run nothing"
+    )
     args = parser.parse_args()
+    if args.compare:
+        print(compare(args))
+        return
     runs = plan(args)
     print(f"{len(runs)} runs", flush=True)
 
