@@ -289,7 +289,8 @@ def main() -> None:
     results = run_sweep([config for *_, config in runs], jobs=args.jobs, on_result=report)
     text, figure = tables(runs, results, args)
     image = REPO / "docs" / "images" / f"robust_{args.variant}.png"
-    draw(figure, image)
+    if not args.no_write:
+        draw(figure, image)
     title = f"Normalised returns, variant `{args.variant}` (scripts/bench_robust.py)"
     settings = ", ".join(f"{k}={v}" for k, v in args.set) or "defaults"
     body = [header(title), f"RLHF settings: {settings}.", "", text,
