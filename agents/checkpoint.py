@@ -8,6 +8,7 @@ Classes:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -47,16 +48,26 @@ class RunState:
     def from_dict(cls, data: dict[str, Any]) -> RunState:
         """Read ``state.json``'s fields (``ConfigError`` naming a missing or wrong one)."""
         try:
-            return cls(
-                next_round=int(data["next_round"]),
-                env_steps=int(data["env_steps"]),
-                ppo_steps=int(data.get("ppo_steps", 0)),
+            state = cls(
+                next_round=_count(data["next_round"]),
+                env_steps=_count(data["env_steps"]),
+                ppo_steps=_count(data.get("ppo_steps", 0)),
                 wall_seconds=float(data.get("wall_seconds", 0.0)),
             )
-        except (KeyError, TypeError, ValueError) as error:
+            if not 0.0 <= state.wall_seconds < math.inf:
+                raise ValueError(f"wall_seconds {state.wall_seconds}")
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise ConfigError(
                 f"state.json is damaged ({error!r}); start the run again with another --out"
             ) from None
+        return state
+
+
+def _count(value: Any) -> int:
+    """A whole number >= 0 of ``state.json`` (``ValueError`` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{value!r} is not a whole number >= 0")
+    return value
 
 
 class WallClock:

@@ -16,7 +16,8 @@ from pathlib import Path
 from agents.answerers import Answerer, WindowFactory
 from agents.config import TrainConfig, add_config_arguments, config_from_args
 from agents.run_folder import RunFolder
-from hfrl_gym.errors import ConfigError
+from hfrl_gym.cli import positive_int, seed
+from hfrl_gym.errors import ConfigError, HfrlError
 
 DEMO_ENV = "hfrl/Pendulum-v0"
 DEMO_BUDGETS = {  # (env steps, labels) per run; each learns in the demo's 3 minutes
@@ -50,10 +51,7 @@ def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> 
         return window_answerer(config.annotator, resume_command=f"hfrl train --resume {config.out}")
 
     if args.resume is not None:
-        run = RunFolder(args.resume).require()
-        config = TrainConfig.from_json(run.config_path.read_text())
-        # the run is where it is now (copied or moved), not where config.json says it began
-        config = dataclasses.replace(config, out=str(args.resume)).validate()
+        config = _resumed_config(RunFolder(args.resume).require())
         summary = train(
             config, resume=True, show_progress=not args.no_progress, answerer=answerer(config)
         )
@@ -66,6 +64,19 @@ def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> 
     return 0
 
 
+def _resumed_config(run: RunFolder) -> TrainConfig:
+    """The config of the run in ``run``, checked; its ``out`` is where the folder is now."""
+    data = run.read_json(run.config_path)
+    try:
+        config = TrainConfig.from_json(json.dumps(data))
+        # the run is where it is now (copied or moved), not where config.json says it began
+        return dataclasses.replace(config, out=str(run.root)).validate()
+    except HfrlError as error:
+        raise ConfigError(
+            f"{run.config_path} is damaged: {error}; fix it or start a new run"
+        ) from None
+
+
 def _check_new_out(run: RunFolder) -> None:
     """Refuse an ``--out`` that holds a run, or files that are not a run's."""
     if run.state_path.exists():
@@ -75,10 +86,11 @@ def _check_new_out(run: RunFolder) -> None:
         )
     if run.root.exists() and not run.root.is_dir():
         raise ConfigError(f"--out {run.root} is a file; pass a new or empty folder")
-    if run.root.is_dir() and any(run.root.iterdir()) and not run.config_path.is_file():
+    foreign = run.foreign_entries()
+    if foreign:
         raise ConfigError(
-            f"--out {run.root} holds other files and is not a run folder; pass a new or empty "
-            "folder, so that the run's files are not mixed with others"
+            f"--out {run.root} holds files that are not a run's ({', '.join(foreign[:3])}); pass "
+            "a new or empty folder, so that the run's files are not mixed with others"
         )
 
 
@@ -99,8 +111,8 @@ def _video(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="hfrl video", description="MP4 of a trained agent.")
     parser.add_argument("run", type=Path, help="run folder")
     parser.add_argument("--out", type=Path, help="output file (default: RUN/video.mp4)")
-    parser.add_argument("--steps", type=int, help="steps to film (default: the horizon)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=positive_int, help="steps to film (default: the horizon)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the filmed episode")
     args = parser.parse_args(argv)
     from agents.video import write_policy_video
 

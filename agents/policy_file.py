@@ -174,12 +174,16 @@ def _read_legacy_zip(path: Path) -> tuple[Any, Any]:
     return loaded[0], loaded[1]
 
 
-def read_policy(path: str | os.PathLike[str]) -> SavedPolicy:
+def read_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> SavedPolicy:
     """Read a policy file: ``.pt`` (with its ``.json``), or an SB3 ``.zip`` of an older run.
 
+    Args:
+        path: the file.
+        env_id: refuse a ``.pt`` policy saved for another env (``None``: any).
+
     Raises:
-        ConfigError: the file is missing, damaged, of another format, or holds anything but
-            tensors (a pickled object is refused, never run).
+        ConfigError: the file is missing, damaged, of another format or env, or holds
+            anything but tensors (a pickled object is refused, never run).
     """
     path = Path(path)
     if not path.is_file():
@@ -199,20 +203,18 @@ def read_policy(path: str | os.PathLike[str]) -> SavedPolicy:
         raise ConfigError(f"{path} is not a PPO policy (no dict of named tensors); {_FIX}")
     if optimizer is not None and not isinstance(optimizer, dict):
         raise ConfigError(f"{path} holds a damaged optimizer state; {_FIX}")
-    return SavedPolicy(policy=policy, optimizer=optimizer, meta=meta)
-
-
-def _check_meta(
-    saved: SavedPolicy, policy: ActorCriticPolicy, env_id: str | None, path: Path
-) -> None:
-    meta = saved.meta
-    if meta is None:
-        return
-    if env_id is not None and meta.get("env_id") not in (None, env_id):
+    if env_id is not None and meta is not None and meta.get("env_id") not in (None, env_id):
         raise ConfigError(
             f"{path} is a policy of {meta.get('env_id')!r}, not {env_id!r}; pass a policy "
             "saved for the same env"
         )
+    return SavedPolicy(policy=policy, optimizer=optimizer, meta=meta)
+
+
+def _check_meta(saved: SavedPolicy, policy: ActorCriticPolicy, path: Path) -> None:
+    meta = saved.meta
+    if meta is None:
+        return
     for name, space in (
         ("observation_space", policy.observation_space),
         ("action_space", policy.action_space),
@@ -246,8 +248,8 @@ def load_policy_weights(
             policy.
     """
     path = Path(path)
-    saved = read_policy(path)
-    _check_meta(saved, policy, env_id, path)
+    saved = read_policy(path, env_id=env_id)
+    _check_meta(saved, policy, path)
     _put_weights(policy, saved, path)
     return policy
 
@@ -255,8 +257,8 @@ def load_policy_weights(
 def load_policy(ppo: PPO, path: str | os.PathLike[str], *, env_id: str | None) -> None:
     """Put a saved policy and its optimizer state into ``ppo`` (a run being resumed)."""
     path = Path(path)
-    saved = read_policy(path)
-    _check_meta(saved, ppo.policy, env_id, path)
+    saved = read_policy(path, env_id=env_id)
+    _check_meta(saved, ppo.policy, path)
     _put_weights(ppo.policy, saved, path)
     if saved.optimizer is not None:
         try:
@@ -273,8 +275,8 @@ def policy_ppo(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) -> P
     The file is read and checked before the PPO is built.
     """
     path = Path(path)
-    saved = read_policy(path)
+    saved = read_policy(path, env_id=env_id)
     ppo = untrained_ppo(env_id, seed=seed)
-    _check_meta(saved, ppo.policy, env_id, path)
+    _check_meta(saved, ppo.policy, path)
     _put_weights(ppo.policy, saved, path)
     return ppo

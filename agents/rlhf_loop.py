@@ -243,6 +243,7 @@ def build_parts(
     if config.reference:  # a bad --reference is refused before any file is made
         read_policy(config.reference, env_id=config.env)
     ensure_writable(run.root)
+    ensure_writable(run.tensorboard_dir)  # SB3's writer would fail only after round 0's labels
     clock = WallClock()
     device = str(resolve_device(config.device))
     rng = np.random.default_rng(config.seed)  # pair selection and fits share it, in order

@@ -49,6 +49,8 @@ METRIC_COLUMNS = (
     "skip_share",
 )
 """Columns of ``metrics.csv`` (docs/ARCHITECTURE.md; ``agents.diagnostics`` for the last five)."""
+REQUIRED_METRICS = METRIC_COLUMNS[:11]
+"""The columns every run's ``metrics.csv`` has (older runs lack the diagnostics)."""
 
 
 class RunFolder:
@@ -76,6 +78,30 @@ class RunFolder:
         self.video_path = self.root / "video.mp4"
         self.state_path = self.root / "state.json"
         self.summary_path = self.root / "summary.json"
+
+    def foreign_entries(self) -> list[str]:
+        """Names in the folder that a run does not write (empty for a run, even half-made).
+
+        A run's own files, their temporary and side files (``.policy.pt.tmp``,
+        ``store.sqlite-wal``) and the ``--reference`` copy count as the run's.
+
+        Example:
+            >>> import tempfile
+            >>> run = RunFolder(Path(tempfile.mkdtemp()))
+            >>> (run.root / "tensorboard").mkdir(); (run.root / "notes.txt").touch()
+            >>> run.foreign_entries()
+            ['notes.txt']
+        """
+        if not self.root.is_dir():
+            return []
+        own = {path.name for path in vars(self).values() if isinstance(path, Path)}
+        own |= {"reference.pt", "reference.json", "reference.zip", ".write-test"}
+        own.add(self.policy_path.with_suffix(".json").name)
+        return sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if not any(name in entry.name for name in own if name != self.root.name)
+        )
 
     def saved_policy(self) -> Path | None:
         """The policy file to load: ``policy.pt``, else an older run's ``policy.zip``."""
@@ -132,8 +158,13 @@ class RunFolder:
         _append_csv(self.metrics_path, METRIC_COLUMNS, row)
 
     def read_metrics(self) -> list[dict[str, float]]:
-        """The rows of ``metrics.csv`` as floats (blank cells are NaN)."""
-        return _read_csv(self.metrics_path)
+        """The rows of ``metrics.csv`` as floats (blank cells are NaN).
+
+        Raises:
+            ConfigError: a damaged line, or a header without the columns of
+                :data:`REQUIRED_METRICS`.
+        """
+        return _read_csv(self.metrics_path, REQUIRED_METRICS)
 
     def append_episodes(self, rows: list[tuple[int, float]]) -> None:
         """Append ``(env_steps, true_return)`` rows to ``episodes.csv`` (made, with its header,
@@ -183,15 +214,21 @@ def _append_csv(path: Path, columns: tuple[str, ...], *rows: dict[str, Any]) -> 
         writer.writerows(rows)
 
 
-def _read_csv(path: Path) -> list[dict[str, float]]:
+def _read_csv(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, float]]:
     """The rows as floats; an unfinished last line (a kill while writing it) is left out."""
     if not path.exists():
         return []
     text = path.read_text(errors="replace")
     if text and not text.endswith("\n"):
         text = text[: text.rfind("\n") + 1]
+    reader = csv.DictReader(text.splitlines())
+    missing = [name for name in required if name not in (reader.fieldnames or required)]
+    if missing:
+        raise ConfigError(
+            f"{path} has no column {', '.join(missing)}; restore the file from the run"
+        )
     rows = []
-    for number, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+    for number, row in enumerate(reader, start=2):
         try:
             rows.append(
                 {

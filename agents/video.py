@@ -13,7 +13,7 @@ from agents.run_folder import RunFolder
 from hfrl_gym.envs import get_spec
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.recording import record_clips
-from hfrl_gym.render import ClipRenderer, write_video
+from hfrl_gym.render import ClipRenderer, video_target, write_video
 
 
 def write_policy_video(
@@ -39,6 +39,7 @@ def write_policy_video(
         seed: seed of the filmed episode.
     """
     run = RunFolder(run_dir).require()
+    out = video_target(out)  # checked before the episode is played and rendered
     policy_path = run.saved_policy()
     if policy_path is None:
         raise ConfigError(f"{run.root} has no policy.pt yet; train it first")
@@ -58,6 +59,5 @@ def write_policy_video(
     )
     with ClipRenderer() as renderer:
         frames = renderer.render_frames(clip, width=width, height=height)
-    out = Path(out)
     write_video(out, frames, fps=fps)
     return out

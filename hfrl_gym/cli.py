@@ -7,7 +7,7 @@ Sub-commands (added to the ``hfrl`` parser by :func:`add_commands`):
     store    inspect, export or import a label store.
 
 Functions:
-    positive_int: an ``argparse`` type for positive integers.
+    positive_int, positive_float, count, seed: ``argparse`` types (> 0, > 0, >= 0, seeds).
     add_commands: add the sub-commands above to a parser.
     run_guarded: run a command; a user's mistake becomes one ``error:`` line, exit 2, and
         anything unexpected one line with where its traceback was written, exit 1.
@@ -43,6 +43,40 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """An ``argparse`` type: a finite number > 0, else a message naming what was given."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {value}")
+    return value
+
+
+def count(text: str) -> int:
+    """An ``argparse`` type: an integer >= 0, else a message naming what was given."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+MAX_SEED = 2**31 - 1
+"""Seeds are 0 .. 2**31 - 1: numpy takes < 2**32, and runs add offsets to them."""
+
+
+def seed(text: str) -> int:
+    """An ``argparse`` type: a seed, 0 to :data:`MAX_SEED`."""
+    value = count(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {value}")
+    return value
+
+
 def _cmd_envs(args: argparse.Namespace) -> int:
     from hfrl_gym.envs import describe_suite
 
@@ -51,13 +85,25 @@ def _cmd_envs(args: argparse.Namespace) -> int:
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
+    from hfrl_gym.envs import get_spec
     from hfrl_gym.recording import record_random_clips
     from hfrl_gym.store import LabelStore
 
-    with LabelStore(args.store) as store:
-        clips = record_random_clips(
-            args.env, num_clips=args.clips, clip_num_steps=args.clip_steps, seed=args.seed
+    horizon = get_spec(args.env).horizon
+    if args.clip_steps > horizon:
+        raise ConfigError(f"--clip-steps {args.clip_steps} exceeds {args.env}'s horizon {horizon}")
+    pairs = args.clips * (args.clips - 1) // 2
+    if args.queries > pairs:
+        raise ConfigError(
+            f"--queries {args.queries} exceeds the {pairs} pairs that --clips {args.clips} make; "
+            "lower --queries or raise --clips"
         )
+    if args.store.exists():
+        LabelStore(args.store, create=False).close()  # refused now if it is no store
+    clips = record_random_clips(
+        args.env, num_clips=args.clips, clip_num_steps=args.clip_steps, seed=args.seed
+    )
+    with LabelStore(args.store) as store:  # made only now: a refused command makes no file
         store.add_clips(clips)
         print(f"recorded {len(clips)} clips of {args.env} into {args.store}")
         if args.queries:
@@ -128,8 +174,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--store", type=Path, required=True, help="label store file (created)")
     p.add_argument("--clips", type=positive_int, default=20, help="number of clips")
     p.add_argument("--clip-steps", type=positive_int, default=50, help="steps per clip")
-    p.add_argument("--queries", type=int, default=0, help="also post this many random pairs")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--queries", type=count, default=0, help="also post this many random pairs")
+    p.add_argument("--seed", type=seed, default=0, help=f"seed, 0 to {MAX_SEED}")
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser("gif", help="re-render a stored clip or query to GIF/MP4")

@@ -40,7 +40,7 @@ from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError, StoreError
 from hfrl_gym.store_codec import clip_from_row, clip_row, to_json
 from hfrl_gym.store_records import AnswerRecord, Query, answer_record
-from hfrl_gym.store_rules import check_answer, check_clip, check_query
+from hfrl_gym.store_rules import check_answer, check_clip, check_pairs, check_query
 from hfrl_gym.store_sqlite import RESERVED_META, StoreDatabase
 
 _FIX_RECORDS = "the export is damaged or incomplete: export the store again"
@@ -176,7 +176,7 @@ class LabelStore:
         if missing:
             raise StoreError(
                 f"{len(missing)} unknown clip uid(s) in {self.path}, e.g. {missing[:3]}; "
-                "add the clips with add_clip first"
+                "check the uid, or add the clip first"
             )
         clips = {uid: clip_from_row(row) for uid, row in by_uid.items()}
         return [clips[uid] for uid in uids]
@@ -221,27 +221,15 @@ class LabelStore:
             return self._db.insert_queries(rows)
 
     def _check_pairs(self, pairs: Sequence[tuple[str, str]], fix: str) -> None:
-        """Refuse pairs of unknown clips, of one clip with itself, or of two envs."""
         uids = sorted({uid for pair in pairs for uid in pair})
-        env_of = {uid: kind[0] for uid, kind in self._db.clip_kinds(uids).items()}
-        missing = [uid for uid in uids if uid not in env_of]
-        if missing:
-            raise StoreError(
-                f"cannot post queries: {len(missing)} clip uid(s) are not in {self.path}, "
-                f"e.g. {missing[:3]}; {fix}"
-            )
-        for left, right in pairs:
-            if left == right or env_of[left] != env_of[right]:
-                raise StoreError(
-                    f"cannot post the pair ({left}, {right}): a query compares two different "
-                    f"clips of one env, got {env_of[left]!r} and {env_of[right]!r}; {fix}"
-                )
+        kinds = self._db.clip_kinds(uids)
+        check_pairs(pairs, {uid: kind[0] for uid, kind in kinds.items()}, f"{self.path}", fix)
 
     def get_query(self, query_id: int) -> Query:
         """The query with this id (``StoreError`` when unknown)."""
         rows = self._db.query_rows(ids=[int(query_id)])
         if not rows:
-            raise StoreError(f"no query {query_id} in {self.path}; use an id from queries()")
+            raise StoreError(f"no query {query_id} in {self.path}; give the id of a posted query")
         return Query(*rows[0])
 
     def queries(self, round: int | None = None) -> list[Query]:

@@ -28,6 +28,7 @@ import os
 import shutil
 import time
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,10 @@ import numpy as np
 from hfrl_gym import __version__
 from hfrl_gym.answers import Choice
 from hfrl_gym.clips import Clip
-from hfrl_gym.errors import ClipShapeError, StoreError
+from hfrl_gym.errors import StoreError
 from hfrl_gym.store import LabelStore
 from hfrl_gym.store_codec import check_uid
+from hfrl_gym.store_rules import check_answer, check_clip, check_query
 from hfrl_gym.store_sqlite import SCHEMA_VERSION
 
 FORMAT_NAME = "hfrl-label-store"
@@ -153,11 +155,13 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise StoreError(f"{folder} is not an hfrl store export (format is not {FORMAT_NAME!r})")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION or isinstance(version, bool):
         raise StoreError(
             f"{folder} has export format_version {version!r}, but this hfrl_gym reads only "
             f"version {FORMAT_VERSION}; upgrade hfrl_gym (or export again with this version)"
         )
+    if not isinstance(manifest.get("counts", {}), dict):
+        raise StoreError(f"{path}: counts is not an object of numbers; {_FIX_EXPORT}")
     return manifest
 
 
@@ -184,13 +188,53 @@ def _read_jsonl(path: Path, types: dict[str, Any], expected: int | None) -> list
 
 
 def _load_clip(folder: Path, record: dict[str, Any]) -> Clip:
-    path = folder / "clips" / f"{check_uid(record['uid'])}.npz"
+    path = folder / "clips" / f"{record['uid']}.npz"  # a safe name: _check_records
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in record.get("arrays", npz.files)}
-        return Clip.from_parts(record, arrays)
-    except (OSError, ValueError, KeyError, ClipShapeError) as exc:
-        raise StoreError(f"clip file {path} is unusable ({exc}); {_FIX_EXPORT}") from exc
+            names = record.get("arrays", npz.files)
+            if not isinstance(names, list):
+                raise ValueError(f"its record's arrays is {names!r}, not a list of names")
+            arrays = {name: npz[name] for name in names}
+        clip = Clip.from_parts(record, arrays)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise StoreError(f"clip file {path} is unusable ({exc}); {_FIX_EXPORT}") from None
+    return check_clip(clip, f"in {path}; {_FIX_EXPORT}")
+
+
+def _check_records(
+    folder: Path,
+    clips: list[dict[str, Any]],
+    queries: list[dict[str, Any]],
+    answers: list[dict[str, Any]],
+) -> None:
+    """The store's rules (``store_rules``), and an export's own: every uid it names is in it.
+
+    Refused with the file and line, before the store is touched.
+    """
+    for number, clip in enumerate(clips, start=1):
+        try:
+            check_uid(clip["uid"])
+        except StoreError as exc:
+            raise StoreError(f"{folder / 'clips.jsonl'} line {number}: {exc}") from None
+    clip_uids = {clip["uid"] for clip in clips}
+    where = folder / "queries.jsonl"
+    for number, query in enumerate(queries, start=1):
+        fix = f"{where} line {number}: {_FIX_EXPORT}"
+        check_query(query["round"], fix, created=query["created"])
+        if query["left_uid"] == query["right_uid"]:
+            raise StoreError(f"a query pairs clip {query['left_uid']} with itself; {fix}")
+        missing = {query["left_uid"], query["right_uid"]} - clip_uids
+        if missing:
+            raise StoreError(f"a query names clips {sorted(missing)} not in clips.jsonl; {fix}")
+    query_uids = {query["uid"] for query in queries}
+    where = folder / "answers.jsonl"
+    for number, answer in enumerate(answers, start=1):
+        fix = f"{where} line {number}: {_FIX_EXPORT}"
+        check_answer(
+            answer["choice"], answer["annotator"], answer["seconds"], fix, created=answer["created"]
+        )
+        if answer["query_uid"] not in query_uids:
+            raise StoreError(f"an answer to query {answer['query_uid']!r}, not in queries; {fix}")
 
 
 def import_store(store: LabelStore, folder: str | os.PathLike[str]) -> dict[str, int]:
@@ -219,4 +263,5 @@ def import_store(store: LabelStore, folder: str | os.PathLike[str]) -> dict[str,
     choices = {choice.value for choice in Choice}
     if any(answer["choice"] not in choices for answer in answers):
         raise StoreError(f"{folder}/answers.jsonl holds a choice not in {choices}; {_FIX_EXPORT}")
+    _check_records(folder, clips, queries, answers)
     return store.import_records((_load_clip(folder, record) for record in clips), queries, answers)

@@ -5,9 +5,10 @@ An import is the API called with records from files, so both paths refuse the sa
 
 - a clip that is not a :class:`~hfrl_gym.clips.Clip`, has a uid that could not name a file
   (:func:`~hfrl_gym.store_codec.check_uid`), or, for a suite env, observations, actions or
-  snapshots of other shapes than the env's, or non-finite numbers in them (the next reward
-  fit would fail on it, and the store deletes no clip);
-- a query of a negative round or a non-finite creation time;
+  snapshots of other shapes than the env's, or observations or actions that are not finite
+  numbers (the next reward fit would fail on it, and the store deletes no clip);
+- a query of a negative round or a non-finite creation time, or one that pairs clips not
+  stored, a clip with itself, or clips of two envs;
 - an answer whose choice is not ``left``/``right``/``equal``/``skip``, whose annotator is
   empty, or whose ``seconds`` is negative, infinite or not a number.
 
@@ -15,6 +16,7 @@ The store does not validate env ids that are not in the suite: its callers do.
 
 Functions:
     check_clip: the clip, if the store may hold it.
+    check_pairs: refuse pairs of unknown clips, of a clip with itself, or of two envs.
     check_query: a query's round, if it is a round number (and its creation time).
     check_answer: an answer's fields, if the store may hold them.
 """
@@ -22,6 +24,7 @@ Functions:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -75,7 +78,7 @@ def check_clip(clip: object, fix: str) -> Clip:
             f"{where} has snapshots of {clip.states.shape[1]} numbers, the env's have "
             f"{spec.state_dim}; {fix}"
         )
-    for name in ("observations", "actions", "states"):
+    for name in ("observations", "actions"):  # snapshots may hold NaN (Pendulum's last torque)
         array = getattr(clip, name)
         if array is None or array.dtype.hasobject:  # refused by the codec: it needs pickle
             continue
@@ -84,8 +87,30 @@ def check_clip(clip: object, fix: str) -> Clip:
     return clip
 
 
+def check_pairs(
+    pairs: Sequence[tuple[str, str]], env_of: Mapping[str, str], where: str, fix: str
+) -> None:
+    """Refuse pairs of clips not in ``env_of`` (uid -> env id), of a clip with itself, or of
+    two envs (``StoreError`` naming the store ``where`` and ending with ``fix``)."""
+    missing = sorted({uid for pair in pairs for uid in pair if uid not in env_of})
+    if missing:
+        raise StoreError(
+            f"cannot post queries: {len(missing)} clip uid(s) are not in {where}, "
+            f"e.g. {missing[:3]}; {fix}"
+        )
+    for left, right in pairs:
+        if left == right or env_of[left] != env_of[right]:
+            raise StoreError(
+                f"cannot post the pair ({left}, {right}): a query compares two different "
+                f"clips of one env, got {env_of[left]!r} and {env_of[right]!r}; {fix}"
+            )
+
+
 def _finite(value: object) -> bool:
-    return _is_number(value) and math.isfinite(value)
+    try:
+        return _is_number(value) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def check_query(round_index: object, fix: str, *, created: object = 0.0) -> int:
@@ -97,7 +122,8 @@ def check_query(round_index: object, fix: str, *, created: object = 0.0) -> int:
         >>> check_query(3, "fix it")
         3
     """
-    if not _finite(round_index) or round_index != int(round_index) or round_index < 0:
+    whole = _finite(round_index) and round_index == int(round_index)
+    if not whole or not 0 <= round_index < 2**63:  # SQLite's integers
         raise StoreError(f"a query's round must be a whole number >= 0, got {round_index!r}; {fix}")
     if not _finite(created):
         raise StoreError(f"a query's created time must be a finite number, got {created!r}; {fix}")

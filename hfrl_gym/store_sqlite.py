@@ -161,7 +161,14 @@ class StoreDatabase:
         return conn
 
     def _check_meta(self, conn: sqlite3.Connection) -> None:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        conn.execute("PRAGMA trusted_schema = OFF")  # a store's schema runs no side effects
+        kinds = dict(conn.execute("SELECT name, type FROM sqlite_master"))
+        tables = set(kinds)
+        if {"trigger", "view"} & set(kinds.values()):  # SQL that would run on our writes
+            raise StoreError(
+                f"{self.path} is not an hfrl label store (it holds triggers or views); "
+                f"{FIX_FOREIGN}"
+            )
         meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
         version = meta.get("schema_version", "")
         if meta.get("app") != json.dumps(APP_MARKER) or not version.isdigit() or version == "0":

@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from hfrl_gym.cli import positive_int
+from hfrl_gym.cli import positive_float, positive_int, seed
 from hfrl_gym.errors import ConfigError
 
 _EPILOG_LABEL = (
@@ -65,7 +65,9 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--queries", type=_ids, help="only these query ids, e.g. 3,4,9")
         parser.add_argument("--review", action="store_true", help="start in review mode")
         parser.add_argument("--fps", type=positive_int, default=60, help="window frames/s")
-        parser.add_argument("--clip-fps", type=float, default=30.0, help="clip frames/s at 1x")
+        parser.add_argument(
+            "--clip-fps", type=positive_float, default=30.0, help="clip frames/s at 1x"
+        )
         parser.add_argument("--prefetch", type=positive_int, default=3, help="pairs rendered ahead")
         parser.add_argument(
             "--exit-when-done", action="store_true", help="close when nothing is pending"
@@ -81,7 +83,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "--store", type=Path, default=Path("demonstrations.sqlite"), help="clips go here"
     )
     parser.add_argument("--clip-steps", type=positive_int, default=50, help="steps per clip")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the first episode")
     parser.add_argument("--goal", default="task", help="goal the score counts")
     parser.add_argument("--fps", type=positive_int, help="env steps per second")
     parser.add_argument("--episodes", type=positive_int, help="quit after N episodes")

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from hfrl_gym.cli import seed
 from hfrl_gym.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def _parser(lesson: Lesson, module: ModuleType) -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick", action="store_true", help="a tiny budget: draws the figures in seconds"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of everything random")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of everything random")
     if hasattr(module, "add_arguments"):
         module.add_arguments(parser)
     return parser

@@ -15,6 +15,7 @@ from matplotlib.image import imread
 
 from agents.summary import SUMMARY_KEYS
 
+pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
 HFRL = str(Path(sys.executable).with_name("hfrl"))
 TINY = [
     "--env", "hfrl/CartPole-v0", "--steps", "2400", "--rounds", "2", "--initial-steps", "400",
@@ -70,7 +71,6 @@ import sys, time
 from hfrl_gym.answers import Answer
 from hfrl_gym.store import LabelStore
 
-pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
 path, wanted = sys.argv[1], int(sys.argv[2])
 deadline = time.time() + 200
 answered = 0

@@ -21,6 +21,7 @@ from tests.bad_inputs.changes import (
 TRAIN = "train --no-progress --out {tmp}/new"
 RESUME = "train --no-progress --resume {tmp}/run"
 RUN = copy_of("run")
+PLAY = "--store {tmp}/played.sqlite --max-frames 1"  # a refused play makes no store
 
 RUN_CASES: dict[str, Case] = {
     # train: each flag
@@ -226,6 +227,9 @@ RUN_CASES: dict[str, Case] = {
         "hfrl/Pendulum-v0",
         copy_of("run", edit_json("reward_model/meta.json", env_id="hfrl/Pendulum-v0")),
     ),
+    "resume tensorboard a file": Case(
+        RESUME, "tensorboard", copy_of("run", remove("tensorboard"), write("tensorboard", "x"))
+    ),
     "resume damaged metrics line": Case(
         RESUME, "metrics.csv", copy_of("run", write("metrics.csv", "round,env_steps\n0,1x2\n"))
     ),
@@ -315,10 +319,11 @@ RUN_CASES: dict[str, Case] = {
         "label {store} --reward-model {tmp}/rm --max-frames 1", "rm"
     ),
     "label missing script": Case("label {store} --script {tmp}/s.jsonl --max-frames 1", "s.jsonl"),
-    "play unknown env": Case("play hfrl/Nope-v0", "hfrl/Nope-v0"),
-    "play zero clip steps": Case("play hfrl/CartPole-v0 --clip-steps 0", "--clip-steps"),
-    "play negative seed": Case("play hfrl/CartPole-v0 --seed -1 --max-frames 1", "--seed"),
-    "play unknown goal": Case("play hfrl/CartPole-v0 --goal fly --max-frames 1", "fly"),
-    "play zero episodes": Case("play hfrl/CartPole-v0 --episodes 0", "--episodes"),
+    "play unknown env": Case(f"play hfrl/Nope-v0 {PLAY}", "hfrl/Nope-v0"),
+    "play zero clip steps": Case(f"play hfrl/CartPole-v0 --clip-steps 0 {PLAY}", "--clip-steps"),
+    "play negative seed": Case(f"play hfrl/CartPole-v0 --seed -1 {PLAY}", "--seed"),
+    "play unknown goal": Case(f"play hfrl/CartPole-v0 --goal fly {PLAY}", "fly"),
+    "play zero episodes": Case(f"play hfrl/CartPole-v0 --episodes 0 {PLAY}", "--episodes"),
+    "play store is notes": Case("play hfrl/CartPole-v0 --store {notes} --max-frames 1", "notes"),
     "unknown command": Case("juggle", "juggle"),
 }

@@ -72,3 +72,43 @@ def test_every_sub_command_has_help(command: str) -> None:
     result = hfrl(command, "--help")
     assert result.returncode == 0, result.stderr
     assert f"hfrl {command}" in result.stdout.lower()
+
+
+def test_an_unexpected_error_is_one_line_with_where_its_traceback_is(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import hfrl_gym.cli
+    from human_ui.cli import main
+
+    def broken(args: object) -> int:
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(hfrl_gym.cli, "_cmd_envs", broken)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    assert main(["envs"]) == 1
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: unexpected RuntimeError (a bug over two lines)")
+    (written,) = tmp_path.glob("hfrl-error-*.txt")
+    assert str(written) in line
+    text = written.read_text()
+    assert "Traceback" in text
+    assert "RuntimeError: a bug" in text
+
+
+def test_a_file_the_system_refuses_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import hfrl_gym.cli
+    from human_ui.cli import main
+
+    def full_disk(args: object) -> int:
+        raise OSError(28, "No space left on device", str(tmp_path / "big.bin"))
+
+    monkeypatch.setattr(hfrl_gym.cli, "_cmd_envs", full_disk)
+    assert main(["envs"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: cannot use ")
+    assert "big.bin" in line
+    assert "No space left on device" in line

@@ -118,7 +118,7 @@ BAD_RECORDS = {
     "control characters": (_edit_jsonl("answers.jsonl", "annotator", "a\nb"), "annotator"),
     "boolean seconds": (_edit_jsonl("answers.jsonl", "seconds", True), "seconds"),
     "negative round": (_edit_jsonl("queries.jsonl", "round", -2), "round"),
-    "a clip with itself": (_edit_jsonl("queries.jsonl", "right_uid", "=left_uid"), "two differ"),
+    "a clip with itself": (_edit_jsonl("queries.jsonl", "right_uid", "=left_uid"), "itself"),
 }
 
 
