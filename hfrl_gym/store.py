@@ -257,7 +257,13 @@ class LabelStore:
         return [Query(*row) for row in rows]
 
     def claim_pending(
-        self, claimant: str, *, limit: int = 1, lease_s: float = 600.0
+        self,
+        claimant: str,
+        *,
+        limit: int = 1,
+        lease_s: float = 600.0,
+        adopt: str | None = None,
+        adopt_after_s: float = 5.0,
     ) -> list[Query]:
         """Atomically take up to ``limit`` unanswered queries no other claimant holds.
 
@@ -266,15 +272,32 @@ class LabelStore:
         own claims are given to it again (after a restart) and renewed for ``lease_s`` s.
 
         Args:
-            claimant: a name unique to this answerer (e.g. annotator and window).
+            claimant: a name unique to this answerer (a window: the annotator's name and the
+                window's own id), so two windows of one person never share a query.
             limit: most queries to take.
             lease_s: seconds before an unanswered claim lapses and others may take it.
+            adopt: a prefix of claimant names (the same person's windows, ``"ana#"``) whose
+                claims this claimant takes over once they have gone ``adopt_after_s`` without
+                renewal (a window that crashed; its own lease being ``lease_s`` too).
+            adopt_after_s: seconds without renewal after which such claims are taken over.
         """
         if limit < 0:
             raise ConfigError(f"limit must be >= 0, got {limit}")
         now = time.time()
-        rows = self._db.claim(claimant, limit=limit, now=now, expires=now + lease_s)
+        rows = self._db.claim(
+            claimant,
+            limit=limit,
+            now=now,
+            expires=now + lease_s,
+            adopt_prefix=adopt,
+            adopt_before=now + lease_s - adopt_after_s,
+        )
         return [Query(*row) for row in rows]
+
+    def release_claims(self, claimant: str) -> None:
+        """Give back every query ``claimant`` holds (a window that closes); others may take them
+        at once instead of after the lease."""
+        self._db.release_claims(claimant)
 
     def _unknown_queries(self, query_ids: Sequence[int]) -> list[int]:
         ids = sorted({int(qid) for qid in query_ids})

@@ -101,6 +101,12 @@ def _filtered(sql: str, filters: list[tuple[str, Any]], order: str = "") -> tupl
     return sql + (f" ORDER BY {order}" if order else ""), [value for _, value in used]
 
 
+def _like_prefix(prefix: str) -> str:
+    """A ``LIKE`` pattern (escape ``\\``) matching strings that start with ``prefix``."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
 class StoreDatabase:
     """An open, validated label-store file: its connection, transactions and SQL operations.
 
@@ -335,23 +341,43 @@ class StoreDatabase:
             params.append(int(limit))
         return self._read(sql, params)
 
-    def claim(self, claimant: str, *, limit: int, now: float, expires: float) -> list:
+    def claim(
+        self,
+        claimant: str,
+        *,
+        limit: int,
+        now: float,
+        expires: float,
+        adopt_prefix: str | None = None,
+        adopt_before: float = 0.0,
+    ) -> list:
         """Drop lapsed claims, then claim up to ``limit`` unanswered queries until ``expires``.
 
-        Takes queries no other claimant holds (this claimant's own are renewed); returns
-        their rows, ordered by id.
+        Takes queries no other claimant holds; this claimant's own come first and are
+        renewed (a pair on screen never lapses while its window keeps claiming). Claims of
+        claimants named ``adopt_prefix...`` that expire before ``adopt_before`` count as its
+        own (taken over). Returns their rows: its own claims, then new ones, each by id.
         """
+        prefix = None if adopt_prefix is None else _like_prefix(adopt_prefix)
+        mine = "(c.claimant = ? OR (c.claimant LIKE ? ESCAPE '\\' AND c.expires < ?))"
+        params = [claimant, prefix or "", adopt_before]
         with self._transaction() as conn:
             conn.execute("DELETE FROM claims WHERE expires <= ?", [now])
             rows = conn.execute(
                 f"SELECT {QUERY_COLUMNS} FROM queries q WHERE NOT EXISTS (SELECT 1 FROM answers "
                 "a WHERE a.query_id = q.id) AND NOT EXISTS (SELECT 1 FROM claims c WHERE "
-                "c.query_id = q.id AND c.claimant != ?) ORDER BY q.id LIMIT ?",
-                [claimant, int(limit)],
+                f"c.query_id = q.id AND NOT {mine}) ORDER BY NOT EXISTS (SELECT 1 FROM "
+                f"claims c WHERE c.query_id = q.id AND {mine}), q.id LIMIT ?",
+                [*params, *params, int(limit)],
             ).fetchall()
             claims = [(row[0], claimant, expires) for row in rows]
             conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", claims)
         return rows
+
+    def release_claims(self, claimant: str) -> None:
+        """Drop every claim of ``claimant`` (an answerer that closes)."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM claims WHERE claimant = ?", [claimant])
 
     def query_ids_by_uid(self, uids: Sequence[str]) -> dict[str, int]:
         """``uid: id`` of those of the query ``uids`` that are stored."""

@@ -203,6 +203,7 @@ def run_label(config: LabelConfig) -> LabelOutcome:
             )
             window.run()
             state.refresh()
+            state.release()
             pending = state.progress.pending
             return LabelOutcome(
                 annotator=annotator,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -98,6 +99,10 @@ class CompareState:
     ) -> None:
         self.store = store
         self.annotator = annotator
+        # Claims are this window's, not the person's: two windows of one annotator never
+        # show the same query. A window renews its claims at every poll; one reopened after a
+        # crash takes over the person's claims left unrenewed for three polls.
+        self.claimant = f"{annotator}#{uuid.uuid4().hex[:8]}"
         self.scope = None if query_ids is None else sorted({int(q) for q in query_ids})
         self.share = share
         self.poll_s = poll_s
@@ -136,7 +141,11 @@ class CompareState:
             queries = self.store.pending_queries(annotator=who, query_ids=self.scope, limit=limit)
         elif self.share:
             queries = self.store.claim_pending(
-                self.annotator, limit=limit or 1, lease_s=self.claim_s
+                self.claimant,
+                limit=limit or 1,
+                lease_s=self.claim_s,
+                adopt=f"{self.annotator}#",
+                adopt_after_s=3 * self.poll_s,
             )
         else:
             queries = self.store.pending_queries(annotator=who, limit=limit)
@@ -167,6 +176,12 @@ class CompareState:
         self.progress = self._count()
         if self.mode is Mode.LABEL and self.current is None:
             self._show_next()
+
+    def release(self) -> None:
+        """Give back this window's claims (it closes): a window opened next, or another
+        person's, takes them at once. A window killed instead lets them lapse after
+        ``claim_s``."""
+        self.store.release_claims(self.claimant)
 
     def _answered_by_me(self, query_id: int) -> bool:
         return bool(self.store.answers(query_id=query_id, annotator=self.annotator))

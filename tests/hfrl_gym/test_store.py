@@ -458,3 +458,32 @@ def test_damaged_clip_bytes_raise_store_error(tmp_path: Path, rng: np.random.Gen
     conn.close()
     with LabelStore(path) as store, pytest.raises(StoreError, match=f"clip {uid} is damaged"):
         store.get_clip(uid)
+
+
+def test_a_claimants_own_claims_come_first_so_a_shown_pair_never_lapses(
+    store: LabelStore, rng: np.random.Generator
+) -> None:
+    ids = posted(store, rng, 2)
+    store.claim_pending("other", limit=1)  # holds the first query
+    assert [q.id for q in store.claim_pending("window", limit=1)] == [ids[1]]  # on screen
+    store.claim_pending("other", limit=1, lease_s=-1.0)  # the other's claim lapses
+    # Renewing with room for one, the window keeps its pair instead of the lower, free id.
+    assert [q.id for q in store.claim_pending("window", limit=1)] == [ids[1]]
+    assert [q.id for q in store.claim_pending("third", limit=2)] == [ids[0]]
+
+
+def test_a_persons_new_window_takes_over_the_claims_of_one_that_crashed(
+    store: LabelStore, rng: np.random.Generator
+) -> None:
+    ids = posted(store, rng, 3)
+    store.claim_pending("ana#old", limit=1, lease_s=60.0)  # then the window is killed
+    # Renewed just now: a second window of the same person does not take it ...
+    got = store.claim_pending("ana#new", limit=1, lease_s=60.0, adopt="ana#", adopt_after_s=3)
+    assert [q.id for q in got] == [ids[1]]
+    # ... but once it has gone unrenewed for longer than adopt_after_s, it does.
+    got = store.claim_pending("ana#new", limit=2, lease_s=60.0, adopt="ana#", adopt_after_s=-1)
+    assert [q.id for q in got] == [ids[0], ids[1]]
+    # Another person's claims are never taken over, however old.
+    assert [q.id for q in store.claim_pending("bo#1", limit=3, lease_s=60.0)] == [ids[2]]
+    got = store.claim_pending("ana#x", limit=3, adopt="ana#", adopt_after_s=-1)
+    assert [q.id for q in got] == ids[:2]

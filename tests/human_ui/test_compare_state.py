@@ -95,6 +95,7 @@ def test_backspace_undoes_and_shows_that_pair_again(store: LabelStore) -> None:
 def test_undo_works_across_a_restart(store: LabelStore) -> None:
     first = _state(store)
     _press(first, "left", "right", "left")
+    first.release()  # the window closes
     second = _state(store)  # a new window on the same store
     assert second.current == 4
     _press(second, "backspace", "backspace")
@@ -270,3 +271,15 @@ def test_upcoming_lists_the_shown_pair_then_the_queue(store: LabelStore) -> None
     _press(state, "left", "r")
     assert state.upcoming()[0] == 1
     assert 2 in state.upcoming()
+
+
+def test_two_windows_of_one_annotator_never_show_the_same_query(tmp_path: Path) -> None:
+    path = tmp_path / "labels.db"
+    ids = make_query_store(path, 3)
+    with LabelStore(path) as first_store, LabelStore(path) as second_store:
+        first = CompareState(first_store, "ana")
+        second = CompareState(second_store, "ana")
+        assert first.current == ids[0]
+        assert second.current is not None
+        assert second.current != first.current
+        assert first.claimant != second.claimant
