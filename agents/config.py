@@ -67,7 +67,7 @@ class TrainConfig:
     )
     rounds: int = field(default=10, metadata={"help": "label rounds (each followed by PPO)"})
     label_decay: float = field(
-        default=0.8,
+        default=0.6,
         metadata={"help": "labels of round k are proportional to label_decay**k (front-loads)"},
     )
     round_growth: float = field(
@@ -91,7 +91,7 @@ class TrainConfig:
         metadata={"help": "env steps of the untrained policy recorded for the first round"},
     )
     explore_fraction: float = field(
-        default=0.0,
+        default=0.1,
         metadata={
             "help": "share of --steps spent on unsupervised exploration before the first "
             "queries: PPO maximises the entropy of visited states (k-nearest-neighbour "
@@ -241,6 +241,8 @@ class TrainConfig:
         for name, legacy_none in _LEGACY_NONE.items():
             if name in data and data[name] == legacy_none:
                 data[name] = None
+        for name, before in _ADDED_LATER.items():
+            data.setdefault(name, before)  # a run made before the setting existed ran so
         return cls(**data)
 
 
@@ -289,6 +291,16 @@ def _check_budget(config: TrainConfig) -> None:
 
 _LEGACY_NONE: dict[str, Any] = {"annotator": "", "reference": "", "wait_timeout": 0.0}
 """Values that meant "not set" in config.json files written before ``None`` was used."""
+
+_ADDED_LATER: dict[str, Any] = {
+    "explore_fraction": 0.0,
+    "avoid_uninformative": False,
+    "round_growth": 1.0,
+    "ppo_schedule": "run",
+}
+"""Settings added after runs were first made, with the behaviour those runs had: an older
+``config.json`` (resumed, or reused by a sweep) reads as what it ran, not as today's
+defaults."""
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:

@@ -67,6 +67,8 @@ BUDGETS = {
     "reacher": Budget("hfrl/Reacher-v0", 200, 200_000, ("avoid",)),
 }
 TEACHERS = ("oracle", "noisy", "mistake", "skip", "myopic", "equal")
+REFERENCE_PINS = {"explore_fraction": 0.0, "label_decay": 0.8}
+"""Label-schedule settings pinned for the references and controls (they use no labels)."""
 CONTROLS = ("constant", "random")
 
 
@@ -90,6 +92,8 @@ def _run(
     )
     if kind == "rlhf":
         config = dataclasses.replace(config, labels=budget.labels, **dict(args.set))
+    else:  # settings of the labels change nothing without labels: pinned, so references
+        config = dataclasses.replace(config, **REFERENCE_PINS)  # outlive a change of default
     return name, kind, tag, seed, config.validate()
 
 
@@ -201,6 +205,8 @@ def compare(args: argparse.Namespace) -> str:
                 means.append(np.nanmean(values) if not np.isnan(values).all() else math.nan)
                 seeds = ", ".join("-" if math.isnan(v) else f"{v:.2f}" for v in values)
                 cells.append(f"{means[-1]:.2f} ({seeds})")
+            if np.isnan(means).all():
+                continue  # not run on this env
             lines.append(f"| {variant} | " + " | ".join(cells) + f" | {np.nanmean(means):.2f} |")
         lines.append("")
     return "\n".join(lines)

@@ -46,3 +46,28 @@ def test_rlhf_balances_cartpole_and_the_constant_control_does_not(tmp_path: Path
     assert rlhf["env_steps"] <= STEPS
     assert rlhf["true_return_mean"] >= 450, rlhf  # of 500; random play scores about 9
     assert control["true_return_mean"] <= 50, control
+
+
+def test_rlhf_swings_pendulum_up_from_a_teacher_that_makes_mistakes(tmp_path: Path) -> None:
+    """B-Pref's mistake teacher flips one answer in ten; the learned reward still swings the
+    pendulum up (PPO on the true reward: about -135 at this seed and budget; random play and
+    the constant control: about -1,200 to -1,600)."""
+
+    def run(reward: str) -> dict:
+        config = TrainConfig(
+            env="hfrl/Pendulum-v0",
+            teacher="mistake",
+            reward=reward,
+            labels=200 if reward == "learned" else 0,
+            steps=50_000,
+            seed=0,
+            out=str(tmp_path / reward),
+            device="cpu",
+            video=False,
+        ).validate()
+        return train(config, show_progress=False)
+
+    rlhf, control = run("learned"), run("constant")
+    assert rlhf["labels_used"] == 200
+    assert rlhf["true_return_mean"] >= -300, rlhf
+    assert control["true_return_mean"] <= -900, control
