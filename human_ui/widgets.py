@@ -87,13 +87,25 @@ class Fonts:
         return Fonts._path is not None
 
     def get(self, size: int, *, bold: bool = False) -> pygame.font.Font:
-        """The font at ``size`` pixels."""
+        """The font at ``size`` pixels.
+
+        A cached font dies with the font module: ``pygame.quit()`` (which Gymnasium's
+        classic-control envs call when they close) invalidates it, so it is made again.
+        """
         key = (Fonts._path, size, bold)
-        if key not in Fonts._cache:
+        font = Fonts._cache.get(key)
+        if font is not None:
+            try:
+                font.get_height()
+            except pygame.error:  # the font module was quit since it was made
+                font = None
+        if font is None:
+            if not pygame.font.get_init():
+                pygame.font.init()
             font = pygame.font.Font(Fonts._path, size)
             font.bold = bold
             Fonts._cache[key] = font
-        return Fonts._cache[key]
+        return font
 
 
 def draw_text(

@@ -191,3 +191,17 @@ def test_prepared_pair_errors_are_shown_not_raised(window: CompareWindow) -> Non
     window.update(1 / 60)
     window.draw()
     assert not window.state.ready
+
+
+def test_fonts_survive_pygame_quit() -> None:
+    """Gymnasium's classic-control envs call ``pygame.quit()`` when they close; a window
+    opened afterwards in the same process must still draw text."""
+    from human_ui.widgets import Fonts
+
+    pygame.font.init()
+    before = Fonts(800).body
+    pygame.quit()  # as an env's close() does
+    pygame.font.init()
+    after = Fonts(800).body
+    assert after is not before
+    assert after.render("left is better", True, (255, 255, 255)).get_width() > 0
