@@ -21,6 +21,7 @@ play): this layer never imports the layers above it.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -28,41 +29,33 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hfrl_gym.errors import ConfigError, HfrlError
 
 
-def positive_int(text: str) -> int:
-    """An ``argparse`` type: a positive integer, else a message naming what was given."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _number_type(
+    parse: Callable[[str], float], *, low: float, inclusive: bool, what: str
+) -> Callable[[str], Any]:
+    """An ``argparse`` type: ``parse(text)``, finite and above ``low`` (or at it when
+    ``inclusive``), else a message naming ``what`` was expected and what was given."""
+
+    def check(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        above = value >= low if inclusive else value > low
+        if not (above and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return check
 
 
-def positive_float(text: str) -> float:
-    """An ``argparse`` type: a finite number > 0, else a message naming what was given."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not 0.0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {value}")
-    return value
-
-
-def count(text: str) -> int:
-    """An ``argparse`` type: an integer >= 0, else a message naming what was given."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+positive_int = _number_type(int, low=0, inclusive=False, what="a positive integer")
+positive_float = _number_type(float, low=0.0, inclusive=False, what="a finite number > 0")
+count = _number_type(int, low=0, inclusive=True, what="a whole number >= 0")
 
 
 MAX_SEED = 2**31 - 1
