@@ -61,6 +61,6 @@ class StateEntropyReward:
     def _remember(self, states: np.ndarray) -> None:
         if self._buffer is None:
             self._buffer = np.zeros((self.buffer_size, states.shape[1]))
-        for state in states:
-            self._buffer[self._count % self.buffer_size] = state
-            self._count += 1
+        rows = (self._count + np.arange(len(states))) % self.buffer_size  # a ring buffer
+        self._buffer[rows] = states
+        self._count += len(states)

@@ -38,7 +38,9 @@ class WindowAnswerer:
     def answer(self, store: LabelStore, queries: Sequence[Query]) -> None:
         """Show the unanswered queries; ``ConfigError`` (how to resume) if the window closes
         before every one is answered."""
-        pending = store.pending_queries(query_ids=[q.id for q in queries])
+        from agents.answerers import unanswered  # not at import: `hfrl --help` stays light
+
+        pending = unanswered(store, queries)
         if not pending:
             return
         from human_ui import app  # the window (and pygame) only when a person labels
