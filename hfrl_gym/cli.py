@@ -4,10 +4,12 @@ Sub-commands (added to the ``hfrl`` parser by :func:`add_commands`):
     envs     print the suite: ids, horizons, spaces, goals.
     record   record clips from a suite env with a random policy into a label store.
     gif      re-render stored clips (one, or a query's two side by side) to GIF or MP4.
-    store    inspect, export or import a label store.
+    store    inspect, export or import a label store; pair-demos posts queries pairing a
+             person's demonstrations (``hfrl_gym.demo_queries``).
 
 Functions:
-    positive_int, positive_float, count, seed: ``argparse`` types (> 0, > 0, >= 0, seeds).
+    positive_int, positive_float, count, count_float, seed: ``argparse`` types (> 0, > 0,
+        whole >= 0, >= 0, seeds).
     add_commands: add the sub-commands above to a parser.
     run_guarded: run a command; a user's mistake becomes one ``error:`` line, exit 2, and
         anything unexpected one line with where its traceback was written, exit 1.
@@ -56,6 +58,7 @@ def _number_type(
 positive_int = _number_type(int, low=0, inclusive=False, what="a positive integer")
 positive_float = _number_type(float, low=0.0, inclusive=False, what="a finite number > 0")
 count = _number_type(int, low=0, inclusive=True, what="a whole number >= 0")
+count_float = _number_type(float, low=0.0, inclusive=True, what="a finite number >= 0")
 
 
 MAX_SEED = 2**31 - 1
@@ -102,11 +105,20 @@ def _cmd_record(args: argparse.Namespace) -> int:
         if args.queries:
             import numpy as np
 
-            from hfrl_gym.queries import uniform_pairs
+            from hfrl_gym.queries import distinct_pairs
 
-            index_pairs = uniform_pairs(clips, args.queries, np.random.default_rng(args.seed))
+            rng = np.random.default_rng(args.seed)
+            index_pairs, dropped = distinct_pairs(
+                clips, args.queries, rng, min_difference=args.min_difference
+            )
             store.add_queries([(clips[i].uid, clips[j].uid) for i, j in index_pairs])
-            print(f"posted {len(index_pairs)} queries")
+            short = len(index_pairs) < args.queries
+            print(
+                f"posted {len(index_pairs)} queries"
+                + (f" of the {args.queries} asked for" if short else "")
+                + f"; left out {dropped} pairs whose two clips look the same"
+                + (" (no other pair differs; record more clips)" if short else "")
+            )
     return 0
 
 
@@ -127,10 +139,50 @@ def _cmd_gif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pair_demos(args: argparse.Namespace) -> int:
+    from hfrl_gym.demo_queries import pair_demonstrations
+
+    if args.folder is not None:
+        raise ConfigError(
+            f"`hfrl store pair-demos STORE` takes no folder, got {args.folder}; name another "
+            "store of demonstrations with --demos"
+        )
+    done = pair_demonstrations(
+        args.store,
+        args.pairs,
+        demos=args.demos,
+        env_id=args.env,
+        against=args.against,
+        seed=args.seed,
+        min_difference=args.min_difference,
+    )
+    chosen = done.chosen
+    if done.copied:
+        print(f"copied {done.copied} demonstrations from {args.demos} into {args.store}")
+    asked = "" if len(chosen.pairs) == args.pairs else f" of the {args.pairs} asked for"
+    print(
+        f"posted {len(chosen.pairs)} queries{asked} (round 0) for {done.demonstrations} "
+        f"demonstrations: {chosen.with_demos} with another demonstration, "
+        f"{len(chosen.pairs) - chosen.with_demos} with another clip; left out "
+        f"{chosen.looked_alike} pairs whose two clips look the same"
+    )
+    return 0
+
+
 def _cmd_store(args: argparse.Namespace) -> int:
     from hfrl_gym.store import LabelStore
     from hfrl_gym.store_io import export_store, import_store
 
+    given = [flag for flag, value in _PAIR_DEMOS_FLAGS.items() if getattr(args, value) is not None]
+    if args.action == "pair-demos":
+        for name, default in _PAIR_DEMOS_DEFAULTS.items():
+            if getattr(args, name) is None:
+                setattr(args, name, default)
+        return _cmd_pair_demos(args)
+    if given:
+        raise ConfigError(
+            f"{given[0]} is an option of `hfrl store pair-demos`, not of `hfrl store {args.action}`"
+        )
     if args.action == "info":
         with LabelStore(args.store, create=False) as store:
             for key, value in store.counts().items():
@@ -157,6 +209,24 @@ def _cmd_store(args: argparse.Namespace) -> int:
     return 0
 
 
+MIN_DIFFERENCE = 0.1
+"""``hfrl_gym.queries.MIN_DIFFERENCE``, repeated so that ``hfrl --help`` loads no numpy (a
+test checks that the two agree)."""
+_MIN_DIFFERENCE_HELP = (
+    f"leave out pairs whose clips look the same: observations closer than this many spreads "
+    f"({MIN_DIFFERENCE}; 0 keeps every pair)"
+)
+_PAIR_DEMOS_FLAGS = {
+    "--pairs": "pairs",
+    "--against": "against",
+    "--demos": "demos",
+    "--env": "env",
+    "--min-difference": "min_difference",
+    "--seed": "seed",
+}
+_PAIR_DEMOS_DEFAULTS = {"pairs": 10, "against": "both", "min_difference": MIN_DIFFERENCE, "seed": 0}
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``envs``, ``record``, ``gif`` and ``store`` to the ``hfrl`` parser's sub-commands."""
     p = sub.add_parser("envs", help="print the suite: ids, horizons, spaces, goals")
@@ -168,6 +238,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=positive_int, default=20, help="number of clips")
     p.add_argument("--clip-steps", type=positive_int, default=50, help="steps per clip")
     p.add_argument("--queries", type=count, default=0, help="also post this many random pairs")
+    p.add_argument(
+        "--min-difference", type=count_float, default=MIN_DIFFERENCE, help=_MIN_DIFFERENCE_HELP
+    )
     p.add_argument("--seed", type=seed, default=0, help=f"seed, 0 to {MAX_SEED}")
     p.set_defaults(func=_cmd_record)
 
@@ -181,10 +254,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=positive_int, default=30)
     p.set_defaults(func=_cmd_gif)
 
-    p = sub.add_parser("store", help="inspect, export or import a label store")
-    p.add_argument("action", choices=["info", "export", "import"])
+    p = sub.add_parser(
+        "store",
+        help="inspect, export or import a label store, or pair its demonstrations as queries",
+        epilog="pair-demos: post queries pairing the clips a person played (`hfrl play`, "
+        "policy 'human') with each other and with the store's other clips (docs/UI.md)",
+    )
+    p.add_argument("action", choices=["info", "export", "import", "pair-demos"])
     p.add_argument("store", type=Path, help="label store file")
     p.add_argument("folder", type=Path, nargs="?", help="export/import folder")
+    group = p.add_argument_group("pair-demos")
+    group.add_argument("--pairs", type=positive_int, help="queries to post (10)")
+    group.add_argument("--against", choices=["both", "demos", "clips"], help="pair with (both)")
+    group.add_argument("--demos", type=Path, help="copy the demonstrations of this store in")
+    group.add_argument("--env", help="only this suite env's demonstrations")
+    group.add_argument("--min-difference", type=count_float, help=_MIN_DIFFERENCE_HELP)
+    group.add_argument("--seed", type=seed, help="seed of the pair choice (0)")
     p.set_defaults(func=_cmd_store)
 
 

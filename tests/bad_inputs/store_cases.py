@@ -144,6 +144,28 @@ STORE_CASES: dict[str, Case] = {
     "import notes": Case("store import {tmp}/new.db {notes}", "manifest.json"),
     "import into notes": Case("store import {notes} {export}", "notes.txt"),
     "import into a missing folder": Case("store import {tmp}/no/new.db {export}", "no"),
+    # store pair-demos: the store, the demonstrations' store, flags
+    "pair-demos without demonstrations": Case("store pair-demos {store}", "store.sqlite"),
+    "pair-demos missing store": Case("store pair-demos {tmp}/none.db", "none.db"),
+    "pair-demos store is notes": Case("store pair-demos {notes}", "notes.txt"),
+    "pair-demos with a folder": Case("store pair-demos {store} {tmp}", "--demos"),
+    "pair-demos zero pairs": Case("store pair-demos {store} --pairs 0", "--pairs"),
+    "pair-demos text pairs": Case("store pair-demos {store} --pairs all", "--pairs"),
+    "pair-demos against what": Case("store pair-demos {store} --against most", "--against"),
+    "pair-demos unknown env": Case("store pair-demos {store} --env hfrl/Nope-v0", "hfrl/Nope-v0"),
+    "pair-demos negative difference": Case(
+        "store pair-demos {store} --min-difference -1", "--min-difference"
+    ),
+    "pair-demos NaN difference": Case(
+        "store pair-demos {store} --min-difference nan", "--min-difference"
+    ),
+    "pair-demos missing demos store": Case(
+        "store pair-demos {store} --demos {tmp}/none.db", "none.db"
+    ),
+    "pair-demos demos are notes": Case("store pair-demos {store} --demos {notes}", "notes.txt"),
+    "pair-demos demos are the store": Case("store pair-demos {store} --demos {store}", "--demos"),
+    "pair-demos text seed": Case("store pair-demos {store} --seed one", "--seed"),
+    "info with a pair-demos flag": Case("store info {store} --pairs 3", "--pairs"),
 }
 
 

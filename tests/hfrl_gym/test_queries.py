@@ -194,3 +194,71 @@ def test_diverse_subset_spreads_out_and_never_repeats() -> None:
     values = {clips[i].observations[0, 0] for i in chosen}
     assert values == {0.0, 1.0, 9.0}  # every kind is represented
     assert diverse_subset(clips[:5], 10, rng) == [0, 1, 2, 3, 4]
+
+
+# -- pairs a person can judge -------------------------------------------------------------
+
+
+def _still(values: Sequence[float], steps: int = 4, scale: float = 1.0) -> list[Clip]:
+    """Motionless CartPole-shaped clips, each at one value."""
+    return [
+        Clip(
+            "hfrl/CartPole-v0",
+            np.full((steps + 1, 4), scale * value),
+            np.zeros(steps, np.int64),
+            np.zeros(steps),
+            states=np.zeros((steps + 1, 4)),
+        )
+        for value in values
+    ]
+
+
+def test_pair_differences_are_zero_for_look_alikes_and_scale_free() -> None:
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    small = queries.pair_differences(_still([0.0, 0.0, 1.0]), pairs)
+    large = queries.pair_differences(_still([0.0, 0.0, 1.0], scale=1000.0), pairs)
+    assert small[0] == 0.0
+    assert small[1] > 1.0
+    np.testing.assert_allclose(small, large)  # in units of the spread: no per-env threshold
+
+
+def test_pair_differences_compare_clips_of_different_lengths() -> None:
+    clips = [*_still([0.0], steps=4), *_still([0.0], steps=8), *_still([2.0], steps=8)]
+    differences = queries.pair_differences(clips, [(0, 1), (0, 2)])
+    assert differences[0] == 0.0
+    assert differences[1] > 1.0
+
+
+def test_distinct_pairs_leave_out_look_alikes_and_count_them() -> None:
+    clips = _still([0.0] * 6 + [1.0, 2.0])  # 15 look-alike pairs among 28
+    pairs, dropped = queries.distinct_pairs(clips, 28, np.random.default_rng(3))
+    assert len(pairs) == 13
+    assert dropped == 15
+    assert all(clips[a].observations[0, 0] != clips[b].observations[0, 0] for a, b in pairs)
+    assert len({frozenset(pair) for pair in pairs}) == 13
+    everything, none_left_out = queries.distinct_pairs(
+        clips, 28, np.random.default_rng(3), min_difference=0.0
+    )
+    assert (len(everything), none_left_out) == (28, 0)
+
+
+def test_distinct_pairs_stop_at_the_number_asked_for() -> None:
+    clips = _still([0.0] * 6 + [1.0, 2.0])
+    pairs, dropped = queries.distinct_pairs(clips, 2, np.random.default_rng(0))
+    assert len(pairs) == 2
+    assert 0 <= dropped <= 15
+    with pytest.raises(ConfigError, match="min_difference"):
+        queries.distinct_pairs(clips, 2, np.random.default_rng(0), min_difference=-1.0)
+
+
+def test_distinct_pairs_never_mix_envs() -> None:
+    clips = _still([0.0, 1.0]) + make_clips(3, env_id="test/B-v0")
+    pairs, _ = queries.distinct_pairs(clips, 4, np.random.default_rng(0))
+    assert len(pairs) == 4
+    assert all(clips[a].env_id == clips[b].env_id for a, b in pairs)
+
+
+def test_cli_default_matches_the_library() -> None:
+    from hfrl_gym import cli
+
+    assert cli.MIN_DIFFERENCE == queries.MIN_DIFFERENCE
