@@ -3,8 +3,11 @@
 Under each clip the window draws the model's predicted reward per step; between them, its
 probability that the left clip is better (the ensemble mean of the members' Bradley-Terry
 probabilities, with their range); after an answer, whether the model agreed. The model is
-loaded lazily (torch is imported only when the overlay has a model to show) and reloaded
-when its checkpoint changes, so a window beside a running training job follows each refit.
+loaded lazily (torch is imported only when the overlay has a model to show). A window on a
+run's store watches the run's ``reward_model/`` folder even before training first writes it,
+and reloads the model when a refit rewrites it (one ``stat`` per pair; the checkpoint's
+weights hash says whether it really changed). The window reads a private copy of the two
+files, so it never touches the run's folder while training replaces it.
 
 Classes:
     TeachingInfo: the model's view of one pair.
@@ -17,6 +20,9 @@ Functions:
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,11 +98,11 @@ def find_reward_model(store_path: Path, explicit: Path | None = None) -> Path | 
 
     Args:
         store_path: the label store; a store inside a run folder (``runs/x/store.sqlite``)
-            has its model in ``runs/x/reward_model/``.
+            has its model in ``runs/x/reward_model/``, watched even before training writes it.
         explicit: ``--reward-model DIR``; must hold a checkpoint (``meta.json``).
 
     Returns:
-        The folder, or ``None`` when there is none.
+        The folder, or ``None`` when the store is in no run folder and has no model beside it.
 
     Raises:
         ConfigError: ``explicit`` holds no checkpoint.
@@ -108,8 +114,10 @@ def find_reward_model(store_path: Path, explicit: Path | None = None) -> Path | 
                 "missing); give a run's reward_model/ folder"
             )
         return Path(explicit)
-    sibling = Path(store_path).parent / "reward_model"
-    return sibling if (sibling / "meta.json").is_file() else None
+    folder = Path(store_path).parent
+    sibling = folder / "reward_model"
+    in_run = (folder / "config.json").is_file() or (folder / "status.json").is_file()
+    return sibling if in_run or (sibling / "meta.json").is_file() else None
 
 
 class TeachingModel:
@@ -129,26 +137,58 @@ class TeachingModel:
     def __init__(self, directory: Path | None) -> None:
         self.directory = None if directory is None else Path(directory)
         self.note = "no reward model yet (give --reward-model DIR, or train one)"
+        if self.directory is not None:
+            self.note = f"no reward model yet: training writes {self.directory} at its first fit"
         self._model: Any = None
-        self._stamp: float | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._weights_sha256: str | None = None
+        self.loads = 0
         self._lock = threading.Lock()
 
     def _current_model(self) -> Any:
         if self.directory is None:
             return None
         meta = self.directory / "meta.json"
-        stamp = meta.stat().st_mtime if meta.is_file() else None
-        if stamp is not None and stamp != self._stamp:
-            from hfrl_gym.reward_model import RewardModel  # torch, only when there is a model
-
-            try:
-                self._model = RewardModel.load(self.directory, device="cpu")
-                self._stamp = stamp
-                fits = self._model.num_fits
-                self.note = f"reward model {self.directory} ({fits} fits)"
-            except CheckpointError as error:  # mid-write by a training job: try again later
-                self.note = f"reward model unreadable: {error}"
+        try:
+            stat = meta.stat()
+        except OSError:  # not written yet, or between a save's two renames
+            return self._model
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if stamp == self._stamp:
+            return self._model
+        try:
+            sha = json.loads(meta.read_text(encoding="utf-8")).get("weights_sha256")
+        except (OSError, ValueError, AttributeError):
+            return self._model  # mid-write: look again at the next pair
+        if sha is not None and sha == self._weights_sha256:
+            self._stamp = stamp  # rewritten with the same weights
+            return self._model
+        try:
+            self._model = self._load_copy()
+            self._stamp, self._weights_sha256 = stamp, sha
+            self.loads += 1
+            fits = self._model.num_fits
+            self.note = f"reward model {self.directory} ({fits} fits)"
+        except CheckpointError as error:  # replaced while copied: try again later
+            self.note = f"reward model unreadable: {error}"
         return self._model
+
+    def _load_copy(self) -> Any:
+        """The model read from a private copy of the checkpoint's two files.
+
+        Reading the run's folder itself could finish a save that looks interrupted but is
+        in progress in the training process, racing its renames; a copy leaves it alone.
+        """
+        from hfrl_gym.reward_model import RewardModel  # torch, only when there is a model
+
+        assert self.directory is not None
+        with tempfile.TemporaryDirectory(prefix="hfrl-teaching-") as scratch:
+            for name in ("meta.json", "weights.pt"):
+                try:
+                    shutil.copyfile(self.directory / name, Path(scratch) / name)
+                except OSError as error:
+                    raise CheckpointError(f"{self.directory / name}: {error}") from None
+            return RewardModel.load(scratch, device="cpu")
 
     def explain(self, pair: ClipPair | None) -> TeachingInfo | None:
         """The model's view of a pair, or ``None`` (see :attr:`note` for why)."""

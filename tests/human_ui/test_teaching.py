@@ -100,9 +100,62 @@ def test_skip_is_neither_agreement_nor_disagreement() -> None:
 
 def test_find_reward_model(tmp_path: Path) -> None:
     store = tmp_path / "run" / "store.sqlite"
-    assert find_reward_model(store) is None
+    assert find_reward_model(store) is None  # a store in no run folder, no model beside it
+    store.parent.mkdir()
+    (store.parent / "config.json").write_text("{}")
+    assert find_reward_model(store) == tmp_path / "run" / "reward_model"  # before the 1st fit
     _model(0).save(tmp_path / "run" / "reward_model")
     assert find_reward_model(store) == tmp_path / "run" / "reward_model"
     assert find_reward_model(store, tmp_path / "run" / "reward_model").name == "reward_model"
     with pytest.raises(ConfigError, match="no reward-model checkpoint"):
         find_reward_model(store, tmp_path / "elsewhere")
+
+
+def test_a_model_written_after_the_window_opened_is_picked_up(
+    tmp_path: Path, pair: ClipPair
+) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    teaching = TeachingModel(find_reward_model(run / "store.sqlite"))
+    assert teaching.explain(pair) is None
+    assert "training writes" in teaching.note
+    model = _model(0)
+    model.save(run / "reward_model")  # the first fit
+    first = teaching.explain(pair)
+    assert first is not None
+    assert teaching.loads == 1
+    model.save(run / "reward_model")  # rewritten, same weights: not loaded again
+    teaching.explain(pair)
+    assert teaching.loads == 1
+    model.num_fits = 5
+    _model(1).save(run / "reward_model")  # a refit
+    second = teaching.explain(pair)
+    assert teaching.loads == 2
+    assert not np.allclose(first.left_rewards, second.left_rewards)
+
+
+def test_the_window_never_repairs_the_runs_model_folder(
+    tmp_path: Path, pair: ClipPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finishing a save that looks interrupted is the trainer's job: from the window it could
+    race the training process's own renames, so the window reads a private copy."""
+    import hfrl_gym.reward_model.checkpoint as checkpoint
+
+    repaired: list[Path] = []
+    original = checkpoint.finish_interrupted_save
+
+    def spy(directory: Path) -> None:
+        repaired.append(Path(directory))
+        original(directory)
+
+    monkeypatch.setattr(checkpoint, "finish_interrupted_save", spy)
+    _model(0).save(tmp_path / "reward_model")
+    repaired.clear()
+    teaching = TeachingModel(tmp_path / "reward_model")
+    assert teaching.explain(pair) is not None
+    assert repaired  # the checkpoint was read...
+    assert all(tmp_path not in path.parents for path in repaired)  # ...never in the run folder
+    (tmp_path / "reward_model").rename(tmp_path / ".reward_model.old")  # a save in progress
+    assert teaching.explain(pair) is not None  # the model it has, until the save is done
+    assert [p.name for p in tmp_path.iterdir()] == [".reward_model.old"]
