@@ -8,6 +8,7 @@ Classes:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
@@ -58,10 +59,22 @@ class ClipHarvester(BaseCallback):
 
 
 class Progress(BaseCallback):
-    """A tqdm bar of env steps; :meth:`note` puts labels, accuracy, return beside it."""
+    """A tqdm bar of env steps; :meth:`note` puts labels, accuracy, return beside it.
 
-    def __init__(self, total_env_steps: int, *, initial: int = 0, enabled: bool = True) -> None:
+    ``on_env_steps(n)`` is told the run's env steps as the bar moves (the run's status file).
+    """
+
+    def __init__(
+        self,
+        total_env_steps: int,
+        *,
+        initial: int = 0,
+        enabled: bool = True,
+        on_env_steps: Callable[[int], None] | None = None,
+    ) -> None:
         super().__init__()
+        self.env_steps = initial  # the run's, also when the bar is hidden
+        self.on_env_steps = on_env_steps
         self.bar = tqdm(
             total=total_env_steps,
             initial=initial,
@@ -84,19 +97,25 @@ class Progress(BaseCallback):
 
     def advance(self, env_steps: int) -> None:
         """Move the bar on by ``env_steps``."""
+        self._move(env_steps)
+
+    def _move(self, env_steps: int) -> None:
         self.bar.update(env_steps)
+        self.env_steps += env_steps
+        if self.on_env_steps is not None:
+            self.on_env_steps(self.env_steps)
 
     def _on_training_start(self) -> None:
         self._last = self.num_timesteps
 
     def _on_step(self) -> bool:
         if self.num_timesteps - self._last >= 256:
-            self.bar.update(self.num_timesteps - self._last)
+            self._move(self.num_timesteps - self._last)
             self._last = self.num_timesteps
         return True
 
     def _on_training_end(self) -> None:
-        self.bar.update(self.num_timesteps - self._last)
+        self._move(self.num_timesteps - self._last)
         self._last = self.num_timesteps
 
     def close(self) -> None:

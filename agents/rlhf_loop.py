@@ -40,6 +40,7 @@ from agents.ppo_agent import PPOAgent
 from agents.reward_fitter import RewardFitter, Spaces, new_reward_model
 from agents.rewards import ConstantReward, GoalReward
 from agents.run_folder import RunFolder
+from agents.status_hooks import StatusReporter, with_status
 from agents.summary import finish_run
 from hfrl_gym.clips import Clip
 from hfrl_gym.envs import get_goal
@@ -47,6 +48,7 @@ from hfrl_gym.errors import ConfigError
 from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.reward_model.checkpoint import check_matches, read_checkpoint
 from hfrl_gym.reward_model.net import resolve_device
+from hfrl_gym.run_status import Phase, StatusWriter
 from hfrl_gym.store import LabelStore
 
 
@@ -228,6 +230,7 @@ class _Run:
     progress: Progress
     state: RunState
     device: str
+    status: StatusReporter
 
 
 def build_parts(
@@ -275,7 +278,19 @@ def build_parts(
     elif config.reward == "goal":
         reward = GoalReward(get_goal(config.env, config.goal))
     # (``true``: no fitter, so PPO keeps the env's reward)
-    progress = Progress(config.steps, initial=state.env_steps, enabled=show_progress)
+    writer = StatusWriter(  # status.json: what the run is doing, for windows and pages
+        run.root,
+        env_id=config.env,
+        labels_budget=sum(plan.labels),
+        env_steps_budget=config.steps,
+        num_rounds=plan.num_rounds,
+    )
+    progress = Progress(
+        config.steps,
+        initial=state.env_steps,
+        enabled=show_progress,
+        on_env_steps=lambda steps: writer.heartbeat(env_steps=steps),
+    )
     agent = PPOAgent(
         config.env,
         venv,
@@ -322,10 +337,19 @@ def build_parts(
         checkpoint=checkpoint,
         clip_num_steps=config.clip_steps,
     )
+    status = StatusReporter(
+        writer,
+        store=store,
+        env_steps=lambda: agent.env_steps,
+        refits=lambda: 0 if fitter is None else fitter.model.num_fits,
+        resume_command=f"hfrl train --resume {run.root}",
+    )
+    parts = with_status(parts, status)
+    status.report(Phase.STARTING, round_index=state.next_round)
     hook = phase_hook_from_env()  # resume tests kill the run at named phases
     if hook is not None:
         parts = with_phase_hook(parts, hook)
-    return _Run(parts, agent, fitter, checkpoint, progress, state, device)
+    return _Run(parts, agent, fitter, checkpoint, progress, state, device, status)
 
 
 def train(
@@ -348,7 +372,7 @@ def train(
     built = build_parts(config, plan, resume=resume, show_progress=show_progress, answerer=answerer)
     try:
         run_rounds(built.parts, plan, first_round=built.state.next_round)
-        return finish_run(
+        summary = finish_run(
             config,
             built.checkpoint.run,
             labels_used=built.checkpoint.labels_used(),
@@ -357,6 +381,11 @@ def train(
             device=built.device,
             last_fit=None if built.fitter is None else built.fitter.last_fit,
         )
+        built.status.finish()
+        return summary
+    except BaseException as error:
+        built.status.stop(error)  # the window and the label server say the run stopped
+        raise
     finally:
         built.progress.close()
         built.agent.close()

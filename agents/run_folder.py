@@ -15,6 +15,7 @@ Layout::
     tensorboard/        SB3's TensorBoard logs
     figures/, video.mp4 written by `hfrl report` / `hfrl video` (and at the end of a run)
     state.json          progress, for `hfrl train --resume`
+    status.json         what the run is doing now, for windows (``hfrl_gym.run_status``)
     summary.json        headline figures of the finished run
 """
 
@@ -78,6 +79,7 @@ class RunFolder:
         self.video_path = self.root / "video.mp4"
         self.state_path = self.root / "state.json"
         self.summary_path = self.root / "summary.json"
+        self.status_path = self.root / "status.json"  # hfrl_gym.run_status, while it runs
 
     def foreign_entries(self) -> list[str]:
         """Names in the folder that a run does not write (empty for a run, even half-made).

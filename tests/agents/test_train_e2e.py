@@ -47,6 +47,16 @@ def test_train_with_a_scripted_teacher_writes_a_complete_run(tmp_path: Path) -> 
     for name in ("config.json", "store.sqlite", "policy.pt", "metrics.csv", "episodes.csv"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "reward_model" / "meta.json").exists()
+    status = json.loads((out / "status.json").read_text())  # what a window shows, no returns
+    assert (status["phase"], status["refits"], status["round"], status["num_rounds"]) == (
+        "finished",
+        2,
+        1,
+        2,
+    )
+    assert (status["labels_answered"], status["labels_budget"]) == (12, 12)
+    assert (status["env_steps"], status["env_steps_budget"]) == (summary["env_steps"], 2400)
+    assert not [key for key in status if "return" in key or "reward" in key]
     assert any((out / "tensorboard").rglob("events.out.tfevents*"))
     for name in ("true_return", "learned_vs_true", "val_accuracy", "labels_per_round", "report"):
         image = imread(out / "figures" / f"{name}.png")
