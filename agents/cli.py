@@ -12,6 +12,7 @@ import dataclasses
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from agents.answerers import Answerer, WindowFactory
 from agents.config import TrainConfig, add_config_arguments, config_from_args
@@ -32,7 +33,8 @@ def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> 
         prog="hfrl train",
         description="Train PPO on a reward learned from preferences (RLHF), or a baseline. "
         "Example: hfrl train --env hfrl/CartPole-v0 --teacher oracle --labels 100 "
-        "--steps 100000 --seed 0 --out runs/x",
+        "--steps 100000 --seed 0 --out runs/x. With people answering (--teacher store or "
+        "human), --async keeps PPO training while they label.",
     )
     parser.add_argument(
         "--resume",
@@ -43,7 +45,15 @@ def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> 
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_config_arguments(parser)
     args = parser.parse_args(argv)
-    from agents.rlhf_loop import train
+
+    def train(
+        config: TrainConfig, *, show_progress: bool, answerer: Answerer | None, resume: bool = False
+    ) -> dict[str, Any]:
+        if config.asynchronous:  # PPO never waits for people (agents.async_loop)
+            from agents.async_train import train_async as run
+        else:
+            from agents.rlhf_loop import train as run
+        return run(config, resume=resume, show_progress=show_progress, answerer=answerer)
 
     def answerer(config: TrainConfig) -> Answerer | None:
         if config.teacher != "human" or window_answerer is None:

@@ -126,6 +126,24 @@ class TrainConfig:
         default=None, metadata={"help": "name of the person (--teacher human)"}
     )
     video: bool = field(default=True, metadata={"help": "film the trained agent at the end"})
+    asynchronous: bool = field(
+        default=False,
+        metadata={
+            "flag": "--async",
+            "help": "with --teacher store or human: PPO keeps training while people answer; "
+            "queries of the newest policy are posted whenever fewer than --queue-low are "
+            "unanswered, the reward model refits in the background when answers arrive and "
+            "PPO takes it up between rollouts (docs/ARCHITECTURE.md); --rounds is then the "
+            "number of checkpoints",
+        },
+    )
+    queue_low: int = field(
+        default=4,
+        metadata={
+            "help": "--async: unanswered queries kept posted (the low-water mark); the first "
+            "queries are twice as many, and the first fit waits for their answers"
+        },
+    )
     kl_coef: float = field(
         default=0.0,
         metadata={
@@ -203,6 +221,8 @@ class TrainConfig:
                 f"--wait-timeout must be a positive number of seconds, got {self.wait_timeout}; "
                 "leave it out to wait forever"
             )
+        if self.asynchronous:
+            _check_async(self)
         if self.annotator is not None and not self.annotator.strip():
             raise ConfigError("--annotator must not be empty; give the person's name")
         _check_budget(self)
@@ -258,9 +278,29 @@ def _check_types(config: TrainConfig) -> None:
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             expected = {"int": "a whole number", "float": "a number", "str": "text"}
             raise ConfigError(
-                f"--{item.name.replace('_', '-')} must be {expected.get(base, 'true or false')}, "
-                f"got {value!r}"
+                f"{_flag(item)} must be {expected.get(base, 'true or false')}, got {value!r}"
             )
+
+
+def _flag(item: dataclasses.Field) -> str:
+    """The ``hfrl train`` flag of a ``TrainConfig`` field (``asynchronous``: ``--async``)."""
+    return item.metadata.get("flag", "--" + item.name.replace("_", "-"))
+
+
+def _check_async(config: TrainConfig) -> None:
+    """Refuse ``--async`` where no person answers, or where it has nothing to refit."""
+    if config.teacher not in LIVE_TEACHERS:
+        raise ConfigError(
+            f"--async is for people answering through the store (--teacher store or human); "
+            f"the scripted teacher {config.teacher!r} answers at once, so leave out --async "
+            "(the synchronous schedule is the reproducible one)"
+        )
+    if config.reward != "learned":
+        raise ConfigError(
+            f"--async refits a learned reward; leave it out with --reward {config.reward}"
+        )
+    if config.queue_low < 1:
+        raise ConfigError(f"--queue-low must be at least 1 query, got {config.queue_low}")
 
 
 MAX_SEED = 2**31 - 1
@@ -297,6 +337,8 @@ _ADDED_LATER: dict[str, Any] = {
     "avoid_uninformative": False,
     "round_growth": 1.0,
     "ppo_schedule": "run",
+    "asynchronous": False,
+    "queue_low": 4,
 }
 """Settings added after runs were first made, with the behaviour those runs had: an older
 ``config.json`` (resumed, or reused by a sweep) reads as what it ran, not as today's
@@ -306,16 +348,20 @@ defaults."""
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one ``--flag`` per ``TrainConfig`` field, its help from the field's metadata."""
     for item in dataclasses.fields(TrainConfig):
-        flag = "--" + item.name.replace("_", "-")
+        flag = _flag(item)
         help_text = f"{item.metadata.get('help', '')} (default: {item.default})"
         if item.type == "bool":
             parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                dest=item.name,
+                help=help_text,
             )
         else:
             base = str(item.type).split(" | ")[0]
             kind = {"int": int, "float": float}.get(base, str)
-            parser.add_argument(flag, type=kind, default=None, help=help_text)
+            parser.add_argument(flag, type=kind, default=None, dest=item.name, help=help_text)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

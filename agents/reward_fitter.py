@@ -1,7 +1,8 @@
 """The reward-fitting part of the loop: refit the reward model on every answer so far.
 
 Classes:
-    RewardFitter: a reward model, whether it has been fit, and the report of its last fit.
+    RewardFitter: a reward model, whether it has been fit, and the report of its last fit
+        (or of the background fit it adopted, ``agents.background_fit``).
     Spaces: what a new reward model is shaped by (an env or a VecEnv has both spaces).
 
 Functions:
@@ -87,6 +88,15 @@ class RewardFitter:
         self.last_fit = self.model.fit(labelled, self.rng)
         self.fitted = True
         return self.last_fit
+
+    def adopt(self, model: RewardModel, report: FitReport, probe: RewardProbe | None) -> None:
+        """Take a model refit elsewhere (``--async``'s background fit) as this run's model.
+
+        Only the thread that runs PPO calls this, between rollouts; the model is not fit in
+        place afterwards (the background fit works on a copy of it).
+        """
+        self.model, self.last_fit, self.last_probe = model, report, probe
+        self.fitted = True
 
     @property
     def fitted_model(self) -> RewardModel | None:
