@@ -9,6 +9,7 @@ Functions:
     run_label: the comparison window on a store, until the person quits (or it is done).
     label_queries: the window on one training round's queries (``hfrl train --teacher human``).
     goal_describer: the header line of an env: its task, or the alternative goal being taught.
+    goal_name: the goal being taught: the option, the store's, the run's, or ``"task"``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pygame
 
-from hfrl_gym.envs import get_goal, get_spec, goals_for, suite_ids
+from hfrl_gym.envs import Goal, get_goal, get_spec, goals_for, suite_ids
 from hfrl_gym.errors import ConfigError, RenderError
 from hfrl_gym.store import LabelStore
 from human_ui.annotator import ask_annotator, resolve_annotator
@@ -30,6 +31,7 @@ from human_ui.compare import CompareWindow
 from human_ui.compare_state import CompareState
 from human_ui.prefetch import PairPrefetcher
 from human_ui.script import ScriptPlayer, load_script
+from human_ui.task_card import SeenCards, TaskCards
 from human_ui.teaching import TeachingModel, find_reward_model
 
 
@@ -130,6 +132,12 @@ def _run_goal(store_path: Path) -> str | None:
     return goal if isinstance(goal, str) else None
 
 
+def goal_name(store: LabelStore, goal: str | None) -> str:
+    """``goal`` when given, else the store's ``goal`` metadata, else the run folder's
+    ``config.json`` goal, else ``"task"``."""
+    return goal or store.get_meta("goal") or _run_goal(store.path) or "task"
+
+
 def goal_describer(store: LabelStore, goal: str | None) -> Callable[[str], str]:
     """The header line for each env of the store: its task, or the goal being taught.
 
@@ -139,7 +147,7 @@ def goal_describer(store: LabelStore, goal: str | None) -> Callable[[str], str]:
     Raises:
         ConfigError: ``goal`` is given and some env of the store has no such goal.
     """
-    name = goal or store.get_meta("goal") or _run_goal(store.path) or "task"
+    name = goal_name(store, goal)
     if goal is not None:
         for env_id in suite_ids():
             if store.clip_uids(env_id) and goal not in goals_for(env_id):
@@ -157,6 +165,20 @@ def goal_describer(store: LabelStore, goal: str | None) -> Callable[[str], str]:
     return describe
 
 
+def _task_cards(
+    store: LabelStore, goal: str | None, describe: Callable[[str], str], *, scripted: bool
+) -> TaskCards:
+    """The session's task cards; they open by themselves on first use, unless a script (not
+    a person) is at the keys."""
+    name = goal_name(store, goal)
+
+    def goal_for(env_id: str) -> Goal:
+        return get_goal(env_id, name) if name in goals_for(env_id) else get_goal(env_id, "task")
+
+    seen = None if scripted else SeenCards()
+    return TaskCards(describe, goal_for=goal_for, store=store, seen=seen)
+
+
 def run_label(config: LabelConfig) -> LabelOutcome:
     """Open the comparison window on a store and label until the person quits.
 
@@ -171,7 +193,7 @@ def run_label(config: LabelConfig) -> LabelOutcome:
         describe = goal_describer(store, config.goal)
         teaching = TeachingModel(find_reward_model(config.store, config.reward_model))
         open_window(config.size, f"hfrl label {config.store.name}")
-        prefetcher = None
+        prefetcher = cards = None
         try:
             steps = [] if config.script is None else load_script(config.script)
             script = ScriptPlayer(steps) if steps else None
@@ -191,6 +213,7 @@ def run_label(config: LabelConfig) -> LabelOutcome:
             )
             if config.review:
                 state.enter_review()
+            cards = _task_cards(store, config.goal, describe, scripted=script is not None)
             window = CompareWindow(
                 state,
                 prefetcher,
@@ -200,6 +223,7 @@ def run_label(config: LabelConfig) -> LabelOutcome:
                 script=script,
                 max_frames=config.max_frames,
                 exit_when_done=config.exit_when_done,
+                task_cards=cards,
             )
             window.run()
             state.refresh()
@@ -214,6 +238,8 @@ def run_label(config: LabelConfig) -> LabelOutcome:
         finally:
             if prefetcher is not None:
                 prefetcher.close()
+            if cards is not None:
+                cards.close()
             pygame.display.quit()
 
 

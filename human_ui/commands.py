@@ -3,6 +3,7 @@
 Classes:
     Command: what a key or a button asks for.
     Mode: labelling or reviewing.
+    HelpPage: the pages of the help overlay (the task card, then the keys).
     Progress: answered / pending / total.
 
 Functions:
@@ -62,6 +63,25 @@ class Mode(StrEnum):
     REVIEW = "review"
 
 
+class HelpPage(StrEnum):
+    """The help overlay's pages, in the order ``h`` shows them.
+
+    Example:
+        >>> HelpPage.TASK.next, HelpPage.KEYS.next
+        (<HelpPage.KEYS: 'keys'>, None)
+    """
+
+    TASK = "task"
+    KEYS = "keys"
+
+    @property
+    def next(self) -> HelpPage | None:
+        """The page ``h`` shows after this one (``None``: the overlay closes)."""
+        pages = list(HelpPage)
+        index = pages.index(self) + 1
+        return pages[index] if index < len(pages) else None
+
+
 CHOICE_TEXT = {
     Choice.LEFT: "left is better",
     Choice.RIGHT: "right is better",
@@ -74,11 +94,29 @@ ANSWER_COMMANDS = {
     Command.EQUAL: Choice.EQUAL,
     Command.SKIP: Choice.SKIP,
 }
+_KEY_COMMANDS = {
+    # Keys that type no character. Answers come only from here: a character can come from
+    # a key that means something else with or without shift (``+`` is shift and ``=`` on
+    # many layouts), so no typed character ever answers.
+    pygame.K_LEFT: Command.LEFT,
+    pygame.K_RIGHT: Command.RIGHT,
+    pygame.K_DOWN: Command.EQUAL,
+    pygame.K_SPACE: Command.SKIP,
+    pygame.K_BACKSPACE: Command.UNDO,
+    pygame.K_HOME: Command.RESTART,
+    pygame.K_PAGEUP: Command.PREVIOUS,
+    pygame.K_PAGEDOWN: Command.NEXT,
+    pygame.K_KP_PLUS: Command.FASTER,
+    pygame.K_KP_MINUS: Command.SLOWER,
+    pygame.K_ESCAPE: Command.QUIT,
+}
 _CHAR_COMMANDS = {
-    "=": Command.EQUAL,
+    # ``=`` and ``+`` (one key on many layouts, whatever the shift state) both mean faster.
     "+": Command.FASTER,
+    "=": Command.FASTER,
     "]": Command.FASTER,
     "-": Command.SLOWER,
+    "_": Command.SLOWER,
     "[": Command.SLOWER,
     "?": Command.HELP,
     "h": Command.HELP,
@@ -91,35 +129,48 @@ _CHAR_COMMANDS = {
     "n": Command.NEXT,
     "q": Command.QUIT,
 }
-_KEY_COMMANDS = {
-    pygame.K_LEFT: Command.LEFT,
-    pygame.K_RIGHT: Command.RIGHT,
-    pygame.K_DOWN: Command.EQUAL,
-    pygame.K_KP_EQUALS: Command.EQUAL,
-    pygame.K_SPACE: Command.SKIP,
-    pygame.K_BACKSPACE: Command.UNDO,
-    pygame.K_HOME: Command.RESTART,
-    pygame.K_PAGEUP: Command.PREVIOUS,
-    pygame.K_PAGEDOWN: Command.NEXT,
-    pygame.K_KP_PLUS: Command.FASTER,
-    pygame.K_KP_MINUS: Command.SLOWER,
-    pygame.K_ESCAPE: Command.QUIT,
+_CHAR_KEYS = {
+    # The same keys when the event carries no character (some platforms, input methods).
+    pygame.K_EQUALS: Command.FASTER,
+    pygame.K_PLUS: Command.FASTER,
+    pygame.K_RIGHTBRACKET: Command.FASTER,
+    pygame.K_MINUS: Command.SLOWER,
+    pygame.K_LEFTBRACKET: Command.SLOWER,
+    pygame.K_SLASH: Command.HELP,
+    pygame.K_h: Command.HELP,
+    pygame.K_p: Command.PAUSE,
+    pygame.K_PERIOD: Command.STEP_FORWARD,
+    pygame.K_COMMA: Command.STEP_BACK,
+    pygame.K_t: Command.TEACHING,
+    pygame.K_r: Command.REVIEW,
+    pygame.K_b: Command.PREVIOUS,
+    pygame.K_n: Command.NEXT,
+    pygame.K_q: Command.QUIT,
 }
 
 
 def command_for_key(event: pygame.event.Event) -> Command | None:
-    """The command of a ``KEYDOWN`` event: by the character typed, else by the key.
+    """The command of a ``KEYDOWN`` event: keys without a character first, then the
+    character typed, then the key of a character that was not reported.
+
+    Answers come only from keys that type nothing (arrows, space), so a speed key pressed
+    with or without shift, or quickly, never answers.
 
     Example:
         >>> command_for_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_LEFT, unicode=""))
         <Command.LEFT: 'left'>
         >>> command_for_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_EQUALS, unicode="+"))
         <Command.FASTER: 'faster'>
+        >>> command_for_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_EQUALS, unicode="="))
+        <Command.FASTER: 'faster'>
     """
+    key = getattr(event, "key", None)
+    if key in _KEY_COMMANDS:
+        return _KEY_COMMANDS[key]
     char = str(getattr(event, "unicode", "") or "").lower()
-    if char in _CHAR_COMMANDS:
-        return _CHAR_COMMANDS[char]
-    return _KEY_COMMANDS.get(getattr(event, "key", None))
+    if char:
+        return _CHAR_COMMANDS.get(char)
+    return _CHAR_KEYS.get(key)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,13 @@
 
 The loop is events -> update -> draw -> flip -> tick. :meth:`CompareWindow.handle_event`
 never draws: clicks become :class:`~human_ui.compare_state.Command` s through the layout's
-buttons, everything else goes to the :class:`~human_ui.compare_state.CompareState`. Frames
-come from a :class:`~human_ui.prefetch.PairPrefetcher`, so switching pairs never renders.
+buttons and the clips themselves (a click on a clip says it is the better one), everything
+else goes to the :class:`~human_ui.compare_state.CompareState`. Frames come from a
+:class:`~human_ui.prefetch.PairPrefetcher`, so switching pairs never renders.
+
+The help overlay's first page is the task card (:mod:`human_ui.task_card`); it opens by
+itself the first time an annotator labels an env, when the window is given a memory of the
+cards seen.
 
 The geometry is in :mod:`human_ui.compare_layout`.
 
@@ -18,12 +23,14 @@ from collections.abc import Callable
 import numpy as np
 import pygame
 
-from human_ui.commands import CHOICE_TEXT, Command, Mode
+from human_ui.commands import CHOICE_TEXT, Command, HelpPage, Mode
 from human_ui.compare_layout import HELP_ROWS, compare_layout, plain
 from human_ui.compare_state import CompareState
 from human_ui.playback import SPEEDS
 from human_ui.prefetch import PairPrefetcher, PreparedPair
 from human_ui.script import ScriptPlayer
+from human_ui.task_card import TaskCards
+from human_ui.task_card_view import TaskCardView
 from human_ui.teaching import agreement
 from human_ui.widgets import (
     Theme,
@@ -46,6 +53,7 @@ class CompareWindow:
         script: scripted input, or ``None``.
         max_frames: stop after this many window frames (``None``: no limit).
         exit_when_done: stop when no query is pending (else wait for new ones).
+        task_cards: the task cards (``None``: text-only cards that never open by themselves).
     """
 
     def __init__(
@@ -59,6 +67,7 @@ class CompareWindow:
         script: ScriptPlayer | None = None,
         max_frames: int | None = None,
         exit_when_done: bool = False,
+        task_cards: TaskCards | None = None,
     ) -> None:
         self.state = state
         self.prefetcher = prefetcher
@@ -67,6 +76,9 @@ class CompareWindow:
         self.max_frames = max_frames
         self.exit_when_done = exit_when_done
         self.frames_drawn = 0
+        self.task_cards = task_cards or TaskCards(describe_goal)
+        self.card_view = TaskCardView()
+        self._envs_seen: set[str] = set()  # envs whose task card was considered
         self.first_frame_at: dict[int, int] = {}  # query id -> window frame it first appeared
         self.surface = pygame.display.get_surface()
         pygame.display.set_caption(title)
@@ -117,6 +129,10 @@ class CompareWindow:
     def handle_event(self, event: pygame.event.Event) -> None:
         """Act on one event; never draws."""
         if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            help_button = self.layout.button(Command.HELP)
+            if self.state.show_help and not (help_button and help_button.hit(event.pos)):
+                self.state.help_page = None  # a click beside the overlay closes it
+                return
             if self.layout.scrubber.hit(event.pos):
                 self._dragging = True
                 self.state.seek(self.layout.scrubber.fraction_at(event.pos[0]))
@@ -125,6 +141,9 @@ class CompareWindow:
                 if button.hit(event.pos):
                     self.state.apply(Command(button.name))
                     return
+            clicked = self.clip_at(event.pos)
+            if clicked is not None:  # the same path as the arrow keys
+                self.state.apply(clicked)
         elif event.type == pygame.MOUSEMOTION:
             self._mouse = event.pos
             if self._dragging:
@@ -135,6 +154,17 @@ class CompareWindow:
             self._relayout = True
         else:
             self.state.handle_event(event)
+
+    def clip_at(self, pos: tuple[int, int]) -> Command | None:
+        """The answer a click at ``pos`` gives: on the left clip's card ``LEFT``, on the
+        right one's ``RIGHT``, elsewhere ``None``."""
+        if self.state.current is None:
+            return None
+        if self.layout.left_card.collidepoint(pos):
+            return Command.LEFT
+        if self.layout.right_card.collidepoint(pos):
+            return Command.RIGHT
+        return None
 
     def update(self, dt_s: float) -> None:
         """Lay out (after a resize), tell the prefetcher what is next, advance the state."""
@@ -152,6 +182,11 @@ class CompareWindow:
         state.update(dt_s, frames_ready=prepared is not None and prepared.ok)
         if state.current is not None and state.ready:
             self.first_frame_at.setdefault(state.current, self.frames_drawn)
+        env_id = None if state.pair is None else state.pair.left.env_id
+        if env_id is not None and env_id not in self._envs_seen:
+            self._envs_seen.add(env_id)
+            if self.task_cards.first_use(state.annotator, env_id):
+                state.help_page = HelpPage.TASK
 
     def current_prepared(self) -> PreparedPair | None:
         """The shown pair's frames, if rendered."""
@@ -198,12 +233,33 @@ class CompareWindow:
             layout.status.topleft,
             max_width=layout.status.width,
         )
-        if state.show_help:
+        if state.help_page is HelpPage.KEYS:
             rows = [(plain(k, fonts.arrows), m) for k, m in HELP_ROWS]
             rect = pygame.Rect(0, 0, min(layout.size[0] - 40, 52 * fonts.unit), 0)
             rect.height = min(layout.size[1] - 40, (len(rows) + 3) * fonts.body.get_linesize())
             rect.center = (layout.size[0] // 2, layout.size[1] // 2)
             draw_panel(surface, rect, "Keys", rows, fonts)
+        elif state.help_page is HelpPage.TASK:
+            self._draw_task_card()
+
+    def task_card_rect(self) -> pygame.Rect:
+        """Where the task card is drawn: most of the window, above the answer buttons."""
+        layout = self.layout
+        bottom = min(b.rect.top for b in layout.buttons) - layout.fonts.unit // 2
+        return pygame.Rect(20, 20, layout.size[0] - 40, max(40, bottom - 20))
+
+    def _draw_task_card(self) -> None:
+        pair = self.state.pair
+        cards, fonts = self.task_cards, self.layout.fonts
+        rect = self.task_card_rect()
+        if pair is None:
+            note = [("", "the task card needs a pair to show: waiting for queries")]
+            draw_panel(self.surface, rect, "Your task", note, fonts)
+            return
+        env_id = pair.left.env_id
+        tick_s = self.frames_drawn / max(1, self.fps)
+        examples = cards.examples(env_id)
+        self.card_view.draw(self.surface, rect, fonts, cards.text(env_id), examples, tick_s=tick_s)
 
     def _status_line(self) -> str:
         state = self.state
@@ -251,8 +307,10 @@ class CompareWindow:
             and state.history
             and (state.history[-1].choice.value == ("left", "right")[side])
         )
+        hover = state.ready and not state.show_help and card.collidepoint(self._mouse)
         pygame.draw.rect(surface, Theme.PANEL, card, border_radius=8)
-        pygame.draw.rect(surface, colour, card, width=5 if chosen else 2, border_radius=8)
+        border = 5 if chosen else 4 if hover else 2
+        pygame.draw.rect(surface, colour, card, width=border, border_radius=8)
         label = ("LEFT", "RIGHT")[side] + ("  (your answer)" if chosen else "")
         draw_text(surface, label, fonts.bold, colour, (box.left, card.top + fonts.unit // 4))
         if state.current is None:
@@ -263,6 +321,12 @@ class CompareWindow:
             done, total = self.prefetcher.progress(state.current)
             text = f"rendering… {done}/{total} frames" if total else "rendering…"
             draw_text(surface, text, fonts.body, Theme.MUTED, box.center, anchor="center")
+            if state.wait_notice:  # an answer key came before the clips: say so where one looks
+                below = (box.centerx, box.centery + 2 * fonts.body.get_linesize())
+                notice, font = state.wait_notice, fonts.small
+                draw_text(
+                    surface, notice, font, Theme.BAD, below, anchor="center", max_width=box.width
+                )
             return
         if not prepared.ok:
             draw_text(

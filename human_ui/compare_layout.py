@@ -21,27 +21,27 @@ from human_ui.commands import Command
 from human_ui.widgets import Button, Fonts, Scrubber, Theme
 
 HELP_ROWS = (
-    ("← or click", "left clip is better"),
-    ("→", "right clip is better"),
-    ("↓ or =", "equally good"),
+    ("← or click the left clip", "left clip is better"),
+    ("→ or click the right clip", "right clip is better"),
+    ("↓", "equally good"),
     ("space", "skip: can't tell"),
     ("backspace", "undo your last answer (also after a restart)"),
     ("", ""),
     ("p", "pause / play"),
     (", and .", "one frame back / forward (pauses)"),
-    ("- and +  ([ ])", "slower / faster (0.25x to 4x)"),
+    ("- and + (= or [ ])", "slower / faster (0.25x to 4x); never an answer"),
     ("home", "back to the first frame; drag the bar to seek"),
     ("", ""),
     ("r", "review mode: browse your answers and change them"),
     ("b / n", "previous / next answered pair (review mode)"),
     ("t", "teaching overlay: what the reward model predicts"),
-    ("h or ?", "this help"),
+    ("h or ?", "help: the task card, then these keys, then close"),
     ("esc or q", "close help / leave review / quit (answers are saved)"),
 )
 _ASCII = {"←": "Left", "→": "Right", "↓": "Down"}
 _BUTTONS = (
     (Command.LEFT, "← Left is better", Theme.LEFT),
-    (Command.EQUAL, "= Equal", Theme.EQUAL),
+    (Command.EQUAL, "↓ Equal", Theme.EQUAL),
     (Command.SKIP, "Skip (space)", Theme.SKIP),
     (Command.RIGHT, "Right is better →", Theme.RIGHT),
     (Command.UNDO, "Undo (⌫)", Theme.UNDO),

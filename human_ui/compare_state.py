@@ -39,6 +39,7 @@ from human_ui.commands import (
     ANSWER_COMMANDS,
     CHOICE_TEXT,
     Command,
+    HelpPage,
     Mode,
     Progress,
     command_for_key,
@@ -118,7 +119,7 @@ class CompareState:
         self.review_ids: list[int] = []
         self.review_index = 0
         self.history: list[AnswerRecord] = []  # this annotator's answers to the shown pair
-        self.show_help = False
+        self.help_page: HelpPage | None = None
         self.show_teaching = False
         self.message = ""
         self.last_answer: tuple[int, Choice] | None = None
@@ -126,6 +127,7 @@ class CompareState:
         self.quit_requested = False
         self.ready = False
         self._ready_since = 0.0
+        self._wait_notice = ""  # the message saying an answer waits for the clips
         self._peek: list[int] = []  # pending, not (yet) claimed: prefetched just in case
         self._pinned: list[int] = []  # undone or put-back queries, shown before the rest
         self._label_current: int | None = None  # the pending pair left to enter review
@@ -199,6 +201,16 @@ class CompareState:
     # -- what is shown -------------------------------------------------------------------
 
     @property
+    def wait_notice(self) -> str:
+        """The message, while it says an answer key came before the clips were on screen."""
+        return self.message if self.message == self._wait_notice else ""
+
+    @property
+    def show_help(self) -> bool:
+        """Whether the help overlay (a page of it) covers the clips."""
+        return self.help_page is not None
+
+    @property
     def done(self) -> bool:
         """Labelling mode with nothing left to show (more may be posted later)."""
         return self.mode is Mode.LABEL and self.current is None and not self.queue
@@ -248,6 +260,8 @@ class CompareState:
         ready = frames_ready and self.current is not None
         if ready and not self.ready:
             self._ready_since = now
+            if self.wait_notice:  # the clips are on screen: the wait is over
+                self.message = ""
         self.ready = ready
         if ready:
             self.playback.advance(dt_s)
@@ -263,7 +277,10 @@ class CompareState:
 
     def apply(self, command: Command) -> None:
         """Do what a key or button asks for."""
-        if command in ANSWER_COMMANDS:
+        if command in ANSWER_COMMANDS and self.show_help:
+            self.help_page = None  # the overlay hid the clips: show them, answer after
+            self.message = "help closed: watch the clips, then answer"
+        elif command in ANSWER_COMMANDS:
             self.answer(ANSWER_COMMANDS[command])
         elif command is Command.UNDO:
             self.undo()
@@ -272,12 +289,12 @@ class CompareState:
         elif command in (Command.PREVIOUS, Command.NEXT):
             self.browse(-1 if command is Command.PREVIOUS else 1)
         elif command is Command.HELP:
-            self.show_help = not self.show_help
+            self.help_page = HelpPage.TASK if self.help_page is None else self.help_page.next
         elif command is Command.TEACHING:
             self.show_teaching = not self.show_teaching
         elif command is Command.QUIT:
             if self.show_help:
-                self.show_help = False
+                self.help_page = None
             elif self.mode is Mode.REVIEW:
                 self.leave_review()
             else:
@@ -309,8 +326,9 @@ class CompareState:
         if query_id is None:
             self.message = "no pair to answer: waiting for queries"
             return
-        if not self.ready:
-            self.message = "wait until the clips appear, then answer"
+        if not self.ready:  # a pair nobody has seen cannot be judged: say so, keep nothing
+            self.message = f"{choice.value} not saved: wait until the clips appear, then answer"
+            self._wait_notice = self.message
             return
         seconds = max(0.0, self.clock() - self._ready_since)
         self.store.add_answer(query_id, Answer(choice, annotator=self.annotator, seconds=seconds))

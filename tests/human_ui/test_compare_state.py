@@ -10,7 +10,7 @@ import pytest
 
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.store import LabelStore
-from human_ui.commands import Command, Mode, command_for_key
+from human_ui.commands import ANSWER_COMMANDS, Command, HelpPage, Mode, command_for_key
 from human_ui.compare_state import CompareState
 from tests.ui_helpers import key, make_query_store
 
@@ -48,7 +48,7 @@ def test_answer_keys_commit_each_answer_with_its_choice_and_time(store: LabelSto
     clock = FakeClock()
     state = _state(store, clock)
     shown = []
-    for name, seconds in (("left", 2.0), ("right", 1.0), ("down", 0.5), ("=", 3.0)):
+    for name, seconds in (("left", 2.0), ("right", 1.0), ("down", 0.5), ("down", 3.0)):
         shown.append(state.current)
         clock.now += seconds
         _press(state, name)
@@ -70,13 +70,55 @@ def test_answer_keys_commit_each_answer_with_its_choice_and_time(store: LabelSto
 
 
 def test_no_answer_before_the_clips_are_shown(store: LabelStore) -> None:
-    state = CompareState(store, "ana", clock=FakeClock())
+    state = CompareState(store, "ana", clock=FakeClock(), clip_fps=10.0)
     state.handle_event(key("left"))
     assert store.answers() == []
-    assert "wait" in state.message
+    assert "left not saved" in state.message
+    assert state.wait_notice == state.message
+    _press_unready(state, "+", "p")  # playback keys act at once, before the clips show
+    assert (state.playback.speed, state.playback.paused) == (2.0, True)
+    assert state.wait_notice  # still waiting: the notice stays
     state.update(0.0, frames_ready=True)
+    assert state.message == ""  # the clips are on screen: the notice goes at once
     state.handle_event(key("left"))
     assert len(store.answers()) == 1
+
+
+def _press_unready(state: CompareState, *names: str) -> None:
+    for name in names:
+        state.handle_event(key(name))
+        state.update(0.1, frames_ready=False)
+
+
+def test_only_the_wait_notice_goes_when_the_clips_appear(store: LabelStore) -> None:
+    state = CompareState(store, "ana", clock=FakeClock())
+    state.handle_event(key("right"))
+    _press_unready(state, "r")  # another message replaces the notice
+    assert state.message == "nothing answered yet to review"
+    state.update(0.0, frames_ready=True)
+    assert state.message == "nothing answered yet to review"
+
+
+def test_help_pages_task_card_then_keys_then_closed(store: LabelStore) -> None:
+    state = _state(store)
+    pages = []
+    for _ in range(3):
+        _press(state, "h")
+        pages.append(state.help_page)
+    assert pages == [HelpPage.TASK, HelpPage.KEYS, None]
+    _press(state, "?", "escape")
+    assert not state.show_help
+    assert not state.quit_requested
+
+
+def test_an_answer_key_over_the_help_closes_it_and_does_not_answer(store: LabelStore) -> None:
+    state = _state(store)
+    _press(state, "h", "left")
+    assert store.answers() == []
+    assert not state.show_help
+    assert "help closed" in state.message
+    _press(state, "left")
+    assert [r.choice for r in store.answers()] == [Choice.LEFT]
 
 
 def test_backspace_undoes_and_shows_that_pair_again(store: LabelStore) -> None:
@@ -258,11 +300,58 @@ def test_the_close_button_quits_even_in_review(store: LabelStore) -> None:
 
 
 def test_commands_by_character_before_key() -> None:
-    shifted_equals = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_EQUALS, unicode="+")
-    assert command_for_key(shifted_equals) is Command.FASTER
-    assert command_for_key(key("=")) is Command.EQUAL
     assert command_for_key(key("backspace")) is Command.UNDO
     assert command_for_key(key("x")) is None
+    question = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SLASH, mod=1, unicode="?")
+    assert command_for_key(question) is Command.HELP
+    comma = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_COMMA, mod=0, unicode="")
+    assert command_for_key(comma) is Command.STEP_BACK  # no character reported: by the key
+
+
+@pytest.mark.parametrize("code", [pygame.K_EQUALS, pygame.K_PLUS, pygame.K_KP_PLUS])
+@pytest.mark.parametrize("char", ["+", "=", ""])
+@pytest.mark.parametrize("mod", [pygame.KMOD_NONE, pygame.KMOD_LSHIFT])
+def test_the_plus_key_means_faster_in_every_shift_state(code: int, char: str, mod: int) -> None:
+    event = pygame.event.Event(pygame.KEYDOWN, key=code, mod=mod, unicode=char, scancode=0)
+    assert command_for_key(event) is Command.FASTER
+
+
+def test_no_typed_character_answers() -> None:
+    """A character can come from a key that means something else with or without shift;
+    answers come only from keys that type nothing (the arrows) and space."""
+    pygame.display.init()
+    answers = []
+    for char in map(chr, range(33, 127)):  # every printable ASCII character but space
+        for code in (pygame.K_UNKNOWN, pygame.key.key_code(char.lower())):
+            event = pygame.event.Event(pygame.KEYDOWN, key=code, mod=0, unicode=char)
+            if command_for_key(event) in ANSWER_COMMANDS:
+                answers.append(char)
+    assert answers == []
+    for name, command in (
+        ("left", Command.LEFT),
+        ("right", Command.RIGHT),
+        ("down", Command.EQUAL),
+    ):
+        assert command_for_key(key(name)) is command
+    assert command_for_key(key("space")) is Command.SKIP
+
+
+def test_fast_presses_of_plus_change_the_speed_and_never_answer(store: LabelStore) -> None:
+    state = _state(store)
+    events = [
+        pygame.event.Event(pygame.KEYDOWN, key=pygame.K_EQUALS, mod=mod, unicode=char)
+        for mod, char in ((1, "+"), (0, "="), (1, ""), (0, "+"), (0, "="))
+    ]
+    speeds = []
+    for event in events:
+        state.handle_event(event)
+        speeds.append(state.playback.speed)
+    assert store.answers() == []
+    assert state.current == 1
+    assert speeds == [2.0, 4.0, 4.0, 4.0, 4.0]
+    _press(state, "-", "[")
+    assert state.playback.speed == 1.0
+    assert store.answers() == []
 
 
 def test_upcoming_lists_the_shown_pair_then_the_queue(store: LabelStore) -> None:

@@ -12,14 +12,16 @@ import pytest
 from hfrl_gym.answers import Choice
 from hfrl_gym.store import LabelStore
 from human_ui.app import open_window
-from human_ui.commands import Command
+from human_ui.commands import Command, HelpPage
 from human_ui.compare import CompareWindow
 from human_ui.compare_layout import compare_layout
 from human_ui.compare_state import CompareState
 from human_ui.prefetch import PairPrefetcher, PreparedPair
 from human_ui.script import ScriptPlayer, parse_script
+from human_ui.task_card import SeenCards, TaskCards
 from human_ui.teaching import TeachingInfo
 from human_ui.widgets import Theme
+from tests.human_ui.test_task_card import scored_clip
 from tests.ui_helpers import make_query_store
 
 SIZE = (1280, 800)
@@ -205,3 +207,111 @@ def test_fonts_survive_pygame_quit() -> None:
     after = Fonts(800).body
     assert after is not before
     assert after.render("left is better", True, (255, 255, 255)).get_width() > 0
+
+
+def _card_centre(window: CompareWindow, side: str) -> tuple[int, int]:
+    card = window.layout.left_card if side == "left" else window.layout.right_card
+    return card.center
+
+
+def test_clicking_a_clip_answers_that_it_is_better(window: CompareWindow) -> None:
+    _until_ready(window)
+    _click(window, _card_centre(window, "left"))
+    _until_ready(window)
+    _click(window, _card_centre(window, "right"))
+    store = window.state.store
+    assert [(r.query_id, r.choice) for r in store.answers()] == [
+        (1, Choice.LEFT),
+        (2, Choice.RIGHT),
+    ]
+    _click(window, (window.layout.left_card.right + 2, window.layout.left_card.centery))
+    assert len(store.answers()) == 2  # the gap between the clips is not a clip
+
+
+def test_a_click_on_a_clip_not_yet_shown_is_refused_out_loud(window: CompareWindow) -> None:
+    window.prefetcher.close()  # nothing renders: the clips never appear
+    window.update(1 / 60)
+    _click(window, _card_centre(window, "left"))
+    assert window.state.store.answers() == []
+    assert "left not saved" in window.state.wait_notice
+    window.draw()
+    box = window.layout.left_box
+    pixels = pygame.surfarray.array3d(window.surface)[box.left : box.right, box.top : box.bottom]
+    assert (np.abs(pixels - np.array(Theme.BAD)).sum(axis=2) < 40).sum() > 20  # said in the card
+
+
+def test_the_wait_notice_goes_when_the_clips_appear(window: CompareWindow) -> None:
+    window.update(1 / 60)
+    window.state.apply(Command.RIGHT)
+    assert window.state.wait_notice or window.state.ready
+    _until_ready(window)
+    assert window.state.wait_notice == ""
+    assert window.state.store.answers() == []
+
+
+def test_a_click_beside_the_help_closes_it_without_answering(window: CompareWindow) -> None:
+    _until_ready(window)
+    window.state.apply(Command.HELP)
+    _click(window, _card_centre(window, "left"))
+    assert not window.state.show_help
+    assert window.state.store.answers() == []
+    _click(window, window.button_centre("help"))  # the help button pages the help
+    assert window.state.help_page is HelpPage.TASK
+    _click(window, window.button_centre("help"))
+    assert window.state.help_page is HelpPage.KEYS
+
+
+def test_the_task_card_opens_by_itself_once_per_annotator(tmp_path: Path) -> None:
+    make_query_store(tmp_path / "labels.sqlite", 3)
+    open_window(SIZE, "test")
+    seen = SeenCards(tmp_path / "cards.json")
+    opened = []
+    with LabelStore(tmp_path / "labels.sqlite", create=False) as store:
+        for annotator in ("ana", "ana", "bob"):
+            prefetcher = PairPrefetcher(store.pair)
+            state = CompareState(store, annotator, lookahead=2)
+            cards = TaskCards(str, store=store, seen=seen)
+            window = CompareWindow(state, prefetcher, describe_goal=str, task_cards=cards)
+            window.update(1 / 60)
+            opened.append(state.help_page)
+            state.release()
+            prefetcher.close()
+            cards.close()
+    pygame.display.quit()
+    assert opened == [HelpPage.TASK, None, HelpPage.TASK]
+    assert seen.has_seen("bob", "hfrl/CartPole-v0 · task")
+
+
+def test_the_task_card_draws_its_words_and_both_examples(tmp_path: Path) -> None:
+    path = tmp_path / "labels.sqlite"
+    make_query_store(path, 2)
+    rng = np.random.default_rng(3)
+    with LabelStore(path) as store:  # two clips of very different returns
+        store.add_clips([scored_clip(rng, reward) for reward in (0.0, 1.0)])
+    open_window(SIZE, "test")
+    with LabelStore(path, create=False) as store:
+        prefetcher = PairPrefetcher(store.pair)
+        state = CompareState(store, "ana")
+        cards = TaskCards(lambda env_id: f"{env_id} · task", store=store)
+        window = CompareWindow(state, prefetcher, describe_goal=str, task_cards=cards)
+        _until_ready(window)
+        state.apply(Command.HELP)
+        window.draw()  # the card asks for its examples
+        examples = cards._card("hfrl/CartPole-v0").examples
+        assert examples is not None
+        assert examples.wait(timeout_s=60) is not None
+        window.draw()
+        boxes = window.card_view.example_boxes
+        assert len(boxes) == 2
+        pixels = pygame.surfarray.array3d(window.surface)
+        for box in boxes:
+            crop = pixels[box.left : box.right, box.top : box.bottom].astype(np.int64)
+            assert crop.std() > 10  # a CartPole frame, not the panel
+        card = window.task_card_rect()
+        assert all(card.contains(box) for box in boxes)
+        words = pixels[card.left : card.right, card.top : boxes[0].top]
+        for colour in (Theme.GOOD, Theme.BAD, Theme.TEXT):  # "Good: …", "Bad: …", the title
+            assert (np.abs(words - np.array(colour)).sum(axis=2) < 30).sum() > 30
+        prefetcher.close()
+        cards.close()
+    pygame.display.quit()
