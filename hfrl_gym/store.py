@@ -48,7 +48,7 @@ _FIX_CLIP = "store clips recorded in the env (hfrl_gym.recording)"
 
 
 class LabelStore:
-    """Clips, queries and answers in one SQLite file (WAL mode, ``schema_version`` 1).
+    """Clips, queries and answers in one SQLite file (WAL mode, ``schema_version`` 2).
 
     It holds a :class:`~hfrl_gym.store_sqlite.StoreDatabase` (the file and its SQL); use it
     as a context manager, or call :meth:`close`.
@@ -59,7 +59,8 @@ class LabelStore:
 
     Raises:
         StoreError: the path is missing (with ``create=False``), not an hfrl store, corrupt,
-            or written by a newer hfrl_gym. The file is left untouched.
+            or written by a newer hfrl_gym. The file is left untouched. (A store of an older
+            schema version is migrated in place when opened, in one transaction.)
 
     Example:
         >>> import tempfile
@@ -329,7 +330,13 @@ class LabelStore:
         """
         if not isinstance(answer, Answer):
             raise StoreError(f"add_answer takes an Answer, got {type(answer).__name__}")
-        fields = check_answer(answer.choice, answer.annotator, answer.seconds, "fix the caller")
+        fields = check_answer(
+            answer.choice,
+            answer.annotator,
+            answer.seconds,
+            "fix the caller",
+            confidence=answer.confidence,
+        )
         with self._db.transaction():
             if self._unknown_queries([query_id]):
                 raise StoreError(f"no query {query_id} in {self.path}; answer a posted query id")
@@ -416,8 +423,9 @@ class LabelStore:
 
     def answer_records(self) -> list[dict[str, Any]]:
         """Every answer named by uid, ordered by id: ``uid``, ``query_uid``, ``choice``,
-        ``annotator``, ``seconds``, ``created`` (the lines of an export's ``answers.jsonl``)."""
-        keys = ("uid", "query_uid", "choice", "annotator", "seconds", "created")
+        ``annotator``, ``seconds``, ``created``, ``confidence`` (``None`` when not given): the
+        lines of an export's ``answers.jsonl``."""
+        keys = ("uid", "query_uid", "choice", "annotator", "seconds", "created", "confidence")
         return [dict(zip(keys, row, strict=True)) for row in self._db.portable_answer_rows()]
 
     # -- import and summary --------------------------------------------------------------
@@ -431,8 +439,9 @@ class LabelStore:
         """Merge clips, queries and answers named by uid, in one transaction (all or none).
 
         Queries and answers are records as :meth:`query_records` and :meth:`answer_records`
-        give them (a query's ``id`` is ignored). Those whose uid is stored already are
-        skipped; new queries and answers get ids after the store's own, in the order given.
+        give them (a query's ``id`` is ignored; an answer without ``confidence`` has none).
+        Those whose uid is stored already are skipped; new queries and answers get ids after
+        the store's own, in the order given.
         ``clips`` may be a generator: it is consumed inside the transaction.
 
         Returns:
@@ -472,6 +481,7 @@ class LabelStore:
                         answer["seconds"],
                         _FIX_RECORDS,
                         created=answer["created"],
+                        confidence=answer.get("confidence"),
                     )
                     query_id = query_ids[answer["query_uid"]]
                     rows.append((answer["uid"], query_id, *fields, answer["created"]))

@@ -1,16 +1,18 @@
 """Export and import of a label store as a documented, versioned folder.
 
-The folder (format ``hfrl-label-store``, version 1; see ``docs/STORE_FORMAT.md``)::
+The folder (format ``hfrl-label-store``, version 2; see ``docs/STORE_FORMAT.md``)::
 
     manifest.json    format, format_version, hfrl_version, counts, the store's meta
     clips.jsonl      one clip's provenance per line (plus ``created`` and ``arrays``)
     clips/<uid>.npz  the clip's arrays (``np.savez``, loaded with ``allow_pickle=False``)
     queries.jsonl    one query per line, named by its ``uid``
     answers.jsonl    one answer per line, named by its ``uid``, pointing at ``query_uid``
+                     (version 2 adds its ``confidence``: ``much``, ``slightly`` or null)
 
 Import is idempotent (clips, queries and answers already present, by uid, are skipped) and
-atomic (one transaction: a damaged folder stores nothing). An unknown format or version is
-refused before anything is written.
+atomic (one transaction: a damaged folder stores nothing). It reads versions 1 and 2 (a
+version 1 answer has no confidence); an unknown format or a newer version is refused before
+anything is written.
 
 Functions:
     export_store: write a store to a new folder.
@@ -44,7 +46,8 @@ from hfrl_gym.store_rules import check_answer, check_clip, check_query
 from hfrl_gym.store_sqlite import SCHEMA_VERSION
 
 FORMAT_NAME = "hfrl-label-store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 _NUMBER = (int, float)
 _CLIP_TYPES: dict[str, Any] = {"uid": str, "env_id": str}
 _QUERY_TYPES = {"uid": str, "left_uid": str, "right_uid": str, "round": int, "created": _NUMBER}
@@ -55,6 +58,7 @@ _ANSWER_TYPES = {
     "annotator": str,
     "seconds": _NUMBER,
     "created": _NUMBER,
+    "confidence": (str, type(None)),  # version 2; absent in version 1 (None: not given)
 }
 _FIX_EXPORT = "the export is damaged or incomplete: export the store again"
 
@@ -155,10 +159,15 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise StoreError(f"{folder} is not an hfrl store export (format is not {FORMAT_NAME!r})")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if (
+        version not in READABLE_VERSIONS
+        or not isinstance(version, int)
+        or isinstance(version, bool)
+    ):
         raise StoreError(
-            f"{folder} has export format_version {version!r}, but this hfrl_gym reads only "
-            f"version {FORMAT_VERSION}; upgrade hfrl_gym (or export again with this version)"
+            f"{folder} has export format_version {version!r}, but this hfrl_gym reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}; upgrade hfrl_gym (or export again with "
+            "this version)"
         )
     if not isinstance(manifest.get("counts", {}), dict):
         raise StoreError(f"{path}: counts is not an object of numbers; {_FIX_EXPORT}")
@@ -231,7 +240,12 @@ def _check_records(
     for number, answer in enumerate(answers, start=1):
         fix = f"{where} line {number}: {_FIX_EXPORT}"
         check_answer(
-            answer["choice"], answer["annotator"], answer["seconds"], fix, created=answer["created"]
+            answer["choice"],
+            answer["annotator"],
+            answer["seconds"],
+            fix,
+            created=answer["created"],
+            confidence=answer.get("confidence"),
         )
         if answer["query_uid"] not in query_uids:
             raise StoreError(f"an answer to query {answer['query_uid']!r}, not in queries; {fix}")

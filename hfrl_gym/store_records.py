@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.answers import Answer, Choice, Confidence
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,14 @@ class AnswerRecord:
         annotator: who answered.
         seconds: time taken to answer, in seconds.
         created: when it was stored, in seconds since the Unix epoch.
+        confidence: ``much`` or ``slightly`` better, ``None`` when not given (every answer
+            of a store older than schema version 2).
 
     Example:
         >>> AnswerRecord(7, 1, Choice.LEFT, "ana", 2.5, 0.0).answer.target
         1.0
+        >>> AnswerRecord(7, 1, Choice.LEFT, "ana", 2.5, 0.0, Confidence.SLIGHTLY).answer.target
+        0.75
     """
 
     id: int
@@ -66,14 +70,18 @@ class AnswerRecord:
     annotator: str
     seconds: float
     created: float
+    confidence: Confidence | None = None
 
     @property
     def answer(self) -> Answer:
         """The answer without its storage details."""
-        return Answer(self.choice, annotator=self.annotator, seconds=self.seconds)
+        return Answer(
+            self.choice, annotator=self.annotator, seconds=self.seconds, confidence=self.confidence
+        )
 
 
 def answer_record(row: Sequence[Any]) -> AnswerRecord:
     """An :class:`AnswerRecord` from an answer row (id, query_id, choice, annotator, seconds,
-    created)."""
-    return AnswerRecord(row[0], row[1], Choice(row[2]), row[3], row[4], row[5])
+    created, confidence)."""
+    confidence = None if row[6] is None else Confidence(row[6])
+    return AnswerRecord(row[0], row[1], Choice(row[2]), row[3], row[4], row[5], confidence)

@@ -10,7 +10,8 @@ An import is the API called with records from files, so both paths refuse the sa
 - a query of a negative round or a non-finite creation time, or one that pairs clips not
   stored, a clip with itself, or clips of two envs;
 - an answer whose choice is not ``left``/``right``/``equal``/``skip``, whose annotator is
-  empty, or whose ``seconds`` is negative, infinite or not a number.
+  empty, whose ``seconds`` is negative, infinite or not a number, or whose confidence is
+  not ``much``/``slightly``/``None`` or is given on an ``equal`` or ``skip`` answer.
 
 The store does not validate env ids that are not in the suite: its callers do.
 
@@ -29,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from hfrl_gym.answers import Choice
+from hfrl_gym.answers import Choice, check_confidence
 from hfrl_gym.clips import Clip
 from hfrl_gym.envs.suite import SUITE
-from hfrl_gym.errors import StoreError
+from hfrl_gym.errors import ConfigError, StoreError
 from hfrl_gym.store_codec import check_uid
 
 MAX_ANNOTATOR_CHARS = 200
@@ -131,9 +132,16 @@ def check_query(round_index: object, fix: str, *, created: object = 0.0) -> int:
 
 
 def check_answer(
-    choice: object, annotator: object, seconds: object, fix: str, *, created: object = 0.0
-) -> tuple[str, str, float]:
-    """``(choice, annotator, seconds)`` of an answer the store may hold; else ``StoreError``.
+    choice: object,
+    annotator: object,
+    seconds: object,
+    fix: str,
+    *,
+    created: object = 0.0,
+    confidence: object = None,
+) -> tuple[str, str, float, str | None]:
+    """``(choice, annotator, seconds, confidence)`` of an answer the store may hold; else
+    ``StoreError``.
 
     Args:
         choice: ``left``, ``right``, ``equal`` or ``skip`` (a :class:`Choice` or its value).
@@ -141,10 +149,11 @@ def check_answer(
         seconds: the time it took, a finite number >= 0.
         fix: what to do about a refused answer (ends the message).
         created: when it was given (seconds since the epoch; a finite number).
+        confidence: ``much``, ``slightly`` (``left``/``right`` answers only) or ``None``.
 
     Example:
-        >>> check_answer("left", "ana", 1.5, "fix it")
-        ('left', 'ana', 1.5)
+        >>> check_answer("left", "ana", 1.5, "fix it", confidence="slightly")
+        ('left', 'ana', 1.5, 'slightly')
         >>> check_answer("left", "ana", -1, "fix it")
         Traceback (most recent call last):
         ...
@@ -171,4 +180,9 @@ fix it
         raise StoreError(
             f"an answer's created time must be a finite number, got {created!r}; {fix}"
         )
-    return str(Choice(choice).value), annotator, float(seconds)
+    try:
+        checked = check_confidence(confidence, str(choice))
+    except ConfigError as exc:
+        raise StoreError(f"{exc}; {fix}") from None
+    value = None if checked is None else checked.value
+    return str(Choice(choice).value), annotator, float(seconds), value

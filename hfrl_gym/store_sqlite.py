@@ -1,12 +1,13 @@
-"""The label store's SQLite file: schema, safe opening, transactions, and every SQL statement.
+"""The label store's SQLite file: safe opening, transactions, and every SQL operation.
 
 :class:`StoreDatabase` owns the file: it creates a new store atomically and refuses any file
 that is not an hfrl store before SQLite opens it (both through :mod:`hfrl_gym.store_file`),
-checks the store's meta, runs every write as one ``BEGIN IMMEDIATE`` transaction committed
+checks the store's meta and migrates an older schema (:mod:`hfrl_gym.store_schema`, the one
+other module holding SQL), runs every write as one ``BEGIN IMMEDIATE`` transaction committed
 with ``synchronous=FULL`` in WAL mode, translates SQLite errors into ``StoreError`` with a
 fix, and has one method per SQL operation of :class:`hfrl_gym.store.LabelStore` (which holds
-one). No other module of hfrl_gym writes SQL. The schema is documented in
-``docs/STORE_FORMAT.md``; clips are encoded to rows by :mod:`hfrl_gym.store_codec`.
+one). The schema is documented in ``docs/STORE_FORMAT.md``; clips are encoded to rows by
+:mod:`hfrl_gym.store_codec`.
 
 Classes:
     StoreDatabase: an open, validated store file, its transactions and its SQL operations.
@@ -25,42 +26,30 @@ from typing import Any
 
 from hfrl_gym.errors import StoreError
 from hfrl_gym.store_codec import ARRAY_COLUMNS
-from hfrl_gym.store_file import APPLICATION_ID, FIX_CORRUPT, FIX_FOREIGN, check_file, create_file
+from hfrl_gym.store_file import APPLICATION_ID, FIX_CORRUPT, check_file, create_file
+from hfrl_gym.store_schema import (
+    APP_MARKER,
+    RESERVED_META,
+    SCHEMA,
+    SCHEMA_VERSION,
+    build,
+    check_meta,
+    migrate,
+)
 
-SCHEMA_VERSION = 1
-APP_MARKER = "hfrl_gym.label_store"
 BUSY_TIMEOUT_S = 60.0
-RESERVED_META = ("app", "schema_version")
 QUERY_COLUMNS = "id, left_uid, right_uid, round, created"
-ANSWER_COLUMNS = "id, query_id, choice, annotator, seconds, created"
+ANSWER_COLUMNS = "id, query_id, choice, annotator, seconds, created, confidence"
 _CLIP_COLUMNS = "uid, provenance, " + ", ".join(ARRAY_COLUMNS)
 _IN_JSON = "IN (SELECT value FROM json_each(?))"  # bind a JSON list: no limit on its length
-SCHEMA = f"""
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE clips (
-    uid TEXT PRIMARY KEY, env_id TEXT NOT NULL, num_steps INTEGER NOT NULL,
-    provenance TEXT NOT NULL, created REAL NOT NULL,
-    observations BLOB NOT NULL, actions BLOB NOT NULL, true_rewards BLOB NOT NULL,
-    states BLOB, frames BLOB);
-CREATE INDEX clips_env ON clips (env_id);
-CREATE TABLE queries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE,
-    left_uid TEXT NOT NULL REFERENCES clips (uid),
-    right_uid TEXT NOT NULL REFERENCES clips (uid),
-    round INTEGER NOT NULL, created REAL NOT NULL);
-CREATE INDEX queries_round ON queries (round);
-CREATE TABLE answers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE,
-    query_id INTEGER NOT NULL REFERENCES queries (id),
-    choice TEXT NOT NULL CHECK (choice IN ('left', 'right', 'equal', 'skip')),
-    annotator TEXT NOT NULL, seconds REAL NOT NULL, created REAL NOT NULL);
-CREATE INDEX answers_query ON answers (query_id, annotator);
-CREATE INDEX answers_annotator ON answers (annotator, id);
-CREATE TABLE claims (
-    query_id INTEGER PRIMARY KEY REFERENCES queries (id),
-    claimant TEXT NOT NULL, expires REAL NOT NULL);
-INSERT INTO meta VALUES ('app', '"{APP_MARKER}"'), ('schema_version', '{SCHEMA_VERSION}');
-"""
+__all__ = [  # the schema's names, kept importable from here
+    "APPLICATION_ID",
+    "APP_MARKER",
+    "RESERVED_META",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "StoreDatabase",
+]
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -76,16 +65,6 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     else:
         why, fix = "unusable", "report this error to the hfrl_gym maintainers"
     return StoreError(f"label store {path} is {why} (SQLite: {exc}); {fix}")
-
-
-def _build(temp: Path) -> None:
-    """Write an empty store of the current schema to ``temp`` (WAL mode, checkpointed)."""
-    conn = sqlite3.connect(temp, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(f"BEGIN; PRAGMA application_id = {APPLICATION_ID};{SCHEMA}COMMIT;")
-    finally:
-        conn.close()  # checkpoints the WAL into the file and deletes it
 
 
 def _json_ids(ids: Sequence[int] | None) -> str | None:
@@ -120,9 +99,13 @@ class StoreDatabase:
         path: the store's file. A new path makes a new store when ``create`` is true.
         create: create the file when it does not exist.
 
+    A store of an older schema version is migrated when it is opened, in one transaction
+    (:func:`~hfrl_gym.store_schema.migrate`); :attr:`migrated_from` is then its old version.
+
     Raises:
         StoreError: the path is missing (with ``create=False``), not an hfrl store, corrupt,
-            or written by a newer hfrl_gym. Such a file is left byte-identical.
+            or written by a newer hfrl_gym (such a file is left byte-identical), or an older
+            store could not be migrated (it is left as it was).
 
     Example:
         >>> import tempfile
@@ -130,7 +113,7 @@ class StoreDatabase:
         >>> with StoreDatabase(f"{folder.name}/labels.db") as db:
         ...     db.put_meta("env_id", '"hfrl/CartPole-v0"')
         ...     db.meta_text("env_id"), db.meta_text("schema_version"), db.check()
-        ('"hfrl/CartPole-v0"', '1', [])
+        ('"hfrl/CartPole-v0"', '2', [])
         >>> folder.cleanup()
     """
 
@@ -139,13 +122,14 @@ class StoreDatabase:
         self._lock = threading.RLock()
         self._depth = 0
         self._conn: sqlite3.Connection | None = None
+        self.migrated_from: int | None = None
         if not self.path.exists():
             if not create:
                 raise StoreError(
                     f"label store {self.path} does not exist; check the path (`hfrl record "
                     "--store FILE` or `hfrl store import FILE FOLDER` makes a new one)"
                 )
-            create_file(self.path, _build)
+            create_file(self.path, build)
         check_file(self.path)
         self._conn = self._connect()
 
@@ -154,38 +138,19 @@ class StoreDatabase:
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         try:
-            self._check_meta(conn)  # reads only: a refused file is left as it was
+            version = check_meta(conn, self.path)  # reads only: a refused file is left as it was
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = FULL")  # fsync the WAL at every commit
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
+            if version < SCHEMA_VERSION:
+                self.migrated_from = migrate(conn)
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):
                 raise _translate(exc, self.path) from exc
             raise
         return conn
-
-    def _check_meta(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA trusted_schema = OFF")  # a store's schema runs no side effects
-        kinds = dict(conn.execute("SELECT name, type FROM sqlite_master"))
-        tables = set(kinds)
-        if {"trigger", "view"} & set(kinds.values()):  # SQL that would run on our writes
-            raise StoreError(
-                f"{self.path} is not an hfrl label store (it holds triggers or views); "
-                f"{FIX_FOREIGN}"
-            )
-        meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
-        version = meta.get("schema_version", "")
-        if meta.get("app") != json.dumps(APP_MARKER) or not version.isdigit() or version == "0":
-            raise StoreError(
-                f"{self.path} is not an hfrl label store (no hfrl meta); {FIX_FOREIGN}"
-            )
-        if int(version) > SCHEMA_VERSION:
-            raise StoreError(
-                f"label store {self.path} has schema_version {version}, newer than this "
-                f"hfrl_gym reads ({SCHEMA_VERSION}); upgrade hfrl_gym to open it"
-            )
 
     def close(self) -> None:
         """Close the connection (idempotent). Everything was already committed."""
@@ -393,10 +358,12 @@ class StoreDatabase:
     # -- answers -------------------------------------------------------------------------
 
     def insert_answers(self, rows: Iterable[Sequence[Any]]) -> list[int]:
-        """Insert (uid, query_id, choice, annotator, seconds, created) rows; returns ids."""
-        sql = "INSERT INTO answers (uid, query_id, choice, annotator, seconds, created) VALUES "
+        """Insert (uid, query_id, choice, annotator, seconds, confidence, created) rows;
+        returns their ids."""
+        sql = "INSERT INTO answers (uid, query_id, choice, annotator, seconds, confidence, "
+        sql += "created) VALUES (?, ?, ?, ?, ?, ?, ?)"
         with self._transaction() as conn:
-            return [int(conn.execute(sql + "(?, ?, ?, ?, ?, ?)", r).lastrowid or 0) for r in rows]
+            return [int(conn.execute(sql, row).lastrowid or 0) for row in rows]
 
     def answer_rows(self, *, query_id: int | None = None, annotator: str | None = None) -> list:
         """Answer rows (filtered by query and annotator when given), ordered by id."""
@@ -439,10 +406,11 @@ class StoreDatabase:
         return {row[0] for row in self._read(sql, [json.dumps(list(uids))])}
 
     def portable_answer_rows(self) -> list:
-        """Every answer as (uid, query uid, choice, annotator, seconds, created), by id."""
+        """Every answer as (uid, query uid, choice, annotator, seconds, created, confidence),
+        by id."""
         return self._read(
-            "SELECT a.uid, q.uid, a.choice, a.annotator, a.seconds, a.created FROM answers a "
-            "JOIN queries q ON q.id = a.query_id ORDER BY a.id"
+            "SELECT a.uid, q.uid, a.choice, a.annotator, a.seconds, a.created, a.confidence "
+            "FROM answers a JOIN queries q ON q.id = a.query_id ORDER BY a.id"
         )
 
     def counts(self) -> tuple[int, int, int, int]:

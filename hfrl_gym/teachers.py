@@ -14,6 +14,9 @@ Preference-Based Reinforcement Learning"), applying its behaviours in this order
    with a fair coin, as ``sigmoid(0) = 0.5``.
 5. **mistake**: a ``left``/``right`` answer is flipped with probability ``epsilon``;
    ``equal`` and ``skip`` are never flipped (as in B-Pref, where ties override mistakes).
+6. **confidence** (off by default): with ``much_better_gap`` set, a ``left``/``right`` answer
+   says "much better" when the weighted returns differ by at least that much, else "slightly
+   better" (a mistaken answer keeps the confidence of the gap it misjudged).
 
 See docs/TEACHERS.md for the presets and their thresholds.
 
@@ -40,7 +43,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.answers import Answer, Choice, Confidence
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError
 
@@ -111,6 +114,9 @@ class ScriptedTeacher:
             less than this; 0 never does.
         rng: the source of every random draw (choices and mistakes).
         name: recorded as the annotator of every answer.
+        much_better_gap: give ``left``/``right`` answers a confidence: "much better" when the
+            weighted returns differ by at least this (return units of one clip), else
+            "slightly better". ``None`` (the default) gives none, as B-Pref's teachers.
 
     Each ``label`` call draws two uniform numbers per pair (choice, mistake), whatever the
     answers, so a teacher with a given seed answers the same pairs the same way.
@@ -137,6 +143,7 @@ class ScriptedTeacher:
         equal_threshold: float = 0.0,
         rng: np.random.Generator,
         name: str = "scripted",
+        much_better_gap: float | None = None,
     ) -> None:
         if not beta > 0:
             raise ConfigError(f"beta must be > 0 (math.inf for a rational teacher), got {beta}")
@@ -156,6 +163,12 @@ class ScriptedTeacher:
             raise ConfigError("rng must be a numpy Generator, e.g. np.random.default_rng(seed)")
         if not name:
             raise ConfigError("a teacher needs a non-empty name (it is the answers' annotator)")
+        if much_better_gap is not None and not 0 <= much_better_gap < math.inf:
+            raise ConfigError(
+                f"much_better_gap must be finite and >= 0 (None = no confidence), got "
+                f"{much_better_gap}"
+            )
+        self.much_better_gap = None if much_better_gap is None else float(much_better_gap)
         self.goal: ClipGoal = TaskGoal() if goal is None else goal
         self.beta = float(beta)
         self.gamma = float(gamma)
@@ -169,7 +182,9 @@ class ScriptedTeacher:
         return (
             f"ScriptedTeacher(name={self.name!r}, beta={self.beta}, gamma={self.gamma}, "
             f"epsilon={self.epsilon}, skip_threshold={self.skip_threshold}, "
-            f"equal_threshold={self.equal_threshold})"
+            f"equal_threshold={self.equal_threshold}"
+            + ("" if self.much_better_gap is None else f", much_better_gap={self.much_better_gap}")
+            + ")"
         )
 
     def rewards(self, clip: Clip) -> np.ndarray:
@@ -209,24 +224,35 @@ class ScriptedTeacher:
         mistake_draws = self.rng.random(len(pairs))
         answers = []
         for pair, choice_draw, mistake_draw in zip(pairs, choice_draws, mistake_draws, strict=True):
-            choice = self._choose(pair, float(choice_draw), float(mistake_draw))
-            answers.append(Answer(choice, annotator=self.name, seconds=0.0))
+            choice, confidence = self._choose(pair, float(choice_draw), float(mistake_draw))
+            answers.append(Answer(choice, annotator=self.name, seconds=0.0, confidence=confidence))
         return answers
 
-    def _choose(self, pair: ClipPair, choice_draw: float, mistake_draw: float) -> Choice:
+    def _choose(
+        self, pair: ClipPair, choice_draw: float, mistake_draw: float
+    ) -> tuple[Choice, Confidence | None]:
         left, right = self.rewards(pair.left), self.rewards(pair.right)
         left_return, right_return = float(left.sum()), float(right.sum())
         if max(left_return, right_return) <= self.skip_threshold:
-            return Choice.SKIP
+            return Choice.SKIP, None
         if abs(left_return - right_return) < self.equal_threshold:
-            return Choice.EQUAL
+            return Choice.EQUAL, None
         difference = self.weighted_return(left) - self.weighted_return(right)
         if self.beta == math.inf and difference == 0:
-            return Choice.EQUAL
+            return Choice.EQUAL, None
         prefers_left = choice_draw < self.left_probability(difference)
         if mistake_draw < self.epsilon:
             prefers_left = not prefers_left
-        return Choice.LEFT if prefers_left else Choice.RIGHT
+        return Choice.LEFT if prefers_left else Choice.RIGHT, self.confidence(difference)
+
+    def confidence(self, weighted_difference: float) -> Confidence | None:
+        """The confidence of a ``left``/``right`` answer for ``R_left - R_right`` of weighted
+        returns (step 6): ``None`` unless ``much_better_gap`` is set."""
+        if self.much_better_gap is None:
+            return None
+        if abs(weighted_difference) >= self.much_better_gap:
+            return Confidence.MUCH
+        return Confidence.SLIGHTLY
 
 
 def bpref_thresholds(
@@ -302,6 +328,7 @@ def make_teacher(
     mean_episode_return: float | None = None,
     clip_num_steps: int | None = None,
     horizon: int | None = None,
+    much_better_gap: float | None = None,
 ) -> ScriptedTeacher:
     """A scripted teacher from one of B-Pref's six presets (``TEACHER_PRESETS``).
 
@@ -313,6 +340,7 @@ def make_teacher(
             only); :func:`estimate_mean_episode_return` gives one from clips.
         clip_num_steps: steps per clip (``skip``/``equal`` only).
         horizon: steps per episode (``skip``/``equal`` only).
+        much_better_gap: give answers a confidence (``ScriptedTeacher``); ``None``: none.
 
     Returns:
         A ``ScriptedTeacher`` named after the preset.
@@ -325,7 +353,7 @@ def make_teacher(
         raise ConfigError(
             f"unknown teacher preset {preset!r}; choose one of {', '.join(TEACHER_PRESETS)}"
         )
-    common = {"goal": goal, "rng": rng, "name": preset}
+    common = {"goal": goal, "rng": rng, "name": preset, "much_better_gap": much_better_gap}
     if preset in ("skip", "equal"):
         if mean_episode_return is None or clip_num_steps is None or horizon is None:
             raise ConfigError(

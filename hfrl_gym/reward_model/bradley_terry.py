@@ -9,7 +9,9 @@ an answer is random (Christiano et al. 2017 use 0.1), the probability becomes::
 The loss is ``binary_cross_entropy_with_logits(z, target)`` on the logit ``z = log P(left) -
 log P(right)`` of that probability, computed in log space (``logsigmoid``, ``logaddexp``):
 no probability is formed, no clipping is needed, and ``eps = 0`` gives ``z = delta``.
-Targets are 1 (left), 0 (right) and 0.5 (equal); skipped pairs are never targets.
+Targets are 1 (left), 0 (right) and 0.5 (equal); an answer given as "slightly better" is a
+softer 0.75 (left) or 0.25 (right) (:mod:`hfrl_gym.answers`): the loss is then smallest at a
+finite return gap instead of pushing it ever wider. Skipped pairs are never targets.
 
 Functions:
     preference_logits: ``R_left - R_right``.
@@ -71,7 +73,7 @@ def bradley_terry_loss(
 
     Args:
         logits: ``(M, B)`` Bradley-Terry logits of ``B`` pairs for ``M`` members.
-        targets: ``(M, B)`` or ``(B,)`` probabilities that left is better (1, 0 or 0.5).
+        targets: ``(M, B)`` or ``(B,)`` probabilities that left is better, in [0, 1].
         random_answer_prob: assumed chance of a random answer, in [0, 1).
 
     Returns:

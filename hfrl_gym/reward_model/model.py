@@ -212,13 +212,14 @@ class RewardModel:
         return np.exp(-np.logaddexp(0.0, -self.member_pair_logits(pairs)))
 
     def pair_accuracy(self, labelled: Sequence[tuple[ClipPair, Answer]]) -> float | None:
-        """Share of ``left``/``right`` answers whose preferred clip has the larger
-        ensemble-mean return (``equal`` and ``skip`` answers left out; a tie counts as wrong).
+        """Share of ``left``/``right`` answers (any confidence) whose preferred clip has the
+        larger ensemble-mean return (``equal`` and ``skip`` answers left out; a tie counts as
+        wrong).
 
         Returns:
             The accuracy in [0, 1], or ``None`` when no answer is ``left`` or ``right``.
         """
-        decided = [(pair, answer) for pair, answer in labelled if answer.target in (0.0, 1.0)]
+        decided = [(pair, answer) for pair, answer in labelled if answer.decided]
         if not decided:
             return None
         logits = self.member_pair_logits([pair for pair, _ in decided]).mean(axis=0)
@@ -234,6 +235,10 @@ class RewardModel:
         config: FitConfig | None = None,
     ) -> FitReport:
         """Fit on answered pairs (skips are dropped), then renormalise the outputs.
+
+        Each answer's :attr:`~hfrl_gym.answers.Answer.target` is its Bradley-Terry target: 1 or
+        0 for ``left``/``right`` (0.75 or 0.25 when answered "slightly better"), 0.5 for
+        ``equal``.
 
         The input normalisation is recomputed from the transitions of the labelled clips.
         With ``config.warm_start`` (the default) training continues from the current weights,

@@ -136,7 +136,7 @@ class PairData:
         mask: ``(C, T_max)`` float32, 1 on real steps, 0 on padding.
         left: ``(P,)`` int64 index of each pair's left clip.
         right: ``(P,)`` int64 index of each pair's right clip.
-        targets: ``(P,)`` float32 probability that left is better (1, 0 or 0.5).
+        targets: ``(P,)`` float32 probability that left is better (1, 0.75, 0.5, 0.25, 0).
 
     Example:
         >>> data = PairData.from_arrays([np.zeros((2, 3)), np.ones((4, 3))], [0], [1], [1.0],

@@ -15,7 +15,7 @@ from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import ClipShapeError, StoreError
 from hfrl_gym.store import LabelStore, Query
-from hfrl_gym.store_sqlite import APPLICATION_ID
+from hfrl_gym.store_sqlite import APPLICATION_ID, SCHEMA_VERSION
 from tests.conftest import make_clip
 
 
@@ -46,10 +46,10 @@ def test_new_store_is_wal_sqlite_with_marker_and_version(tmp_path: Path) -> None
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == str(SCHEMA_VERSION) == "2"
     conn.close()
     with LabelStore(path, create=False) as again:
-        assert again.get_meta("schema_version") == 1
+        assert again.get_meta("schema_version") == SCHEMA_VERSION
         assert again.check() == []
 
 
@@ -140,11 +140,11 @@ def test_newer_schema_is_refused_with_upgrade_hint(tmp_path: Path) -> None:
     path = tmp_path / "labels.db"
     LabelStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"schema_version 2.*upgrade hfrl_gym"):
+    with pytest.raises(StoreError, match=r"schema_version 3, newer .* \(2\); upgrade hfrl_gym"):
         LabelStore(path)
     assert path.read_bytes() == before
 
@@ -380,7 +380,7 @@ def test_meta_values_round_trip_and_reserved_keys_are_kept(store: LabelStore) ->
         store.set_meta("schema_version", 9)
     with pytest.raises(StoreError, match="JSON"):
         store.set_meta("bad", object())
-    assert store.get_meta("schema_version") == 1
+    assert store.get_meta("schema_version") == SCHEMA_VERSION
 
 
 # -- waiting, threads ------------------------------------------------------------------------

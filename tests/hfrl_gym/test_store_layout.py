@@ -1,6 +1,7 @@
 """The store's code split by concept, and the public API that export and import use.
 
-One module (``hfrl_gym/store_sqlite.py``) owns the schema and every SQL statement;
+Two modules hold SQL: ``hfrl_gym/store_schema.py`` (the schema and its migrations) and
+``hfrl_gym/store_sqlite.py`` (every other statement);
 ``LabelStore`` holds its database instead of inheriting it; ``store_io`` uses only the public
 API of ``LabelStore``.
 """
@@ -52,15 +53,16 @@ def sql_in(source: str) -> list[str]:
     return found
 
 
-def test_only_store_sqlite_holds_sql() -> None:
+def test_only_store_sqlite_and_store_schema_hold_sql() -> None:
     assert sql_in('conn.execute(f"SELECT {COLS} FROM clips")') != []  # the check itself works
     found = {
         str(path.relative_to(PACKAGE)): sql_in(path.read_text("utf-8"))
         for path in sorted(PACKAGE.rglob("*.py"))
-        if path.name != "store_sqlite.py"
+        if path.name not in ("store_sqlite.py", "store_schema.py")
     }
     assert {name: lines for name, lines in found.items() if lines} == {}
     assert len(sql_in((PACKAGE / "store_sqlite.py").read_text("utf-8"))) > 20
+    assert len(sql_in((PACKAGE / "store_schema.py").read_text("utf-8"))) > 5
 
 
 def test_label_store_holds_its_database_and_store_io_uses_the_public_api(
@@ -104,7 +106,7 @@ def test_records_name_everything_by_uid(tmp_path: Path, rng: np.random.Generator
         ]
         assert store.all_meta() == {
             "app": "hfrl_gym.label_store",
-            "schema_version": 1,
+            "schema_version": 2,
             "run": {"seed": 1},
         }
         with LabelStore(tmp_path / "copy.db") as copy:

@@ -3,8 +3,10 @@
 ``tests/data/legacy/store_v1.sqlite`` was made by hfrl_gym as it was before the split (one
 ``StoreFile`` base class, SQL in three modules):
 ``hfrl record --env hfrl/CartPole-v0 --clips 6 --clip-steps 10 --queries 3 --seed 0``, then
-two answers by ``ana`` (``left`` to query 1, ``right`` to query 2) and a ``note`` in meta. The
-test works on a copy, so the committed file never changes.
+two answers by ``ana`` (``left`` to query 1, ``right`` to query 2) and a ``note`` in meta. It
+has schema version 1: opening it migrates it to version 2 (answers gain a ``confidence``
+column, ``test_store_migration.py``). The test works on a copy, so the committed file never
+changes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.store import LabelStore
 from hfrl_gym.store_io import export_store, import_store
-from hfrl_gym.store_sqlite import APPLICATION_ID, SCHEMA
+from hfrl_gym.store_schema import APPLICATION_ID, CONFIDENCE_COLUMN, SCHEMA
 
 LEGACY = Path(__file__).parents[1] / "data" / "legacy" / "store_v1.sqlite"
 CLIP_UIDS = [
@@ -52,10 +54,13 @@ def test_legacy_file_has_the_v1_schema_and_identity(legacy: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         stored = sorted(sql for (sql,) in conn.execute("SELECT sql FROM sqlite_master") if sql)
         fresh = sqlite3.connect(":memory:")
-        fresh.executescript(SCHEMA)
+        fresh.executescript(SCHEMA.replace(f",\n    {CONFIDENCE_COLUMN}", ""))  # version 1
         expected = sorted(sql for (sql,) in fresh.execute("SELECT sql FROM sqlite_master") if sql)
         fresh.close()
-        assert stored == expected  # the schema did not change
+        assert stored == expected  # version 1: the current schema without the confidence
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            "1",
+        )
     finally:
         conn.close()
 
@@ -63,7 +68,7 @@ def test_legacy_file_has_the_v1_schema_and_identity(legacy: Path) -> None:
 def test_legacy_store_reads_as_it_was_written(legacy: Path) -> None:
     with LabelStore(legacy, create=False) as store:
         assert store.check() == []
-        assert store.get_meta("schema_version") == 1
+        assert store.get_meta("schema_version") == 2  # migrated when opened
         assert store.get_meta("app") == "hfrl_gym.label_store"
         assert store.get_meta("note") == "legacy store made before the store split (issue 10)"
         assert store.counts() == {
@@ -96,6 +101,7 @@ def test_legacy_store_reads_as_it_was_written(legacy: Path) -> None:
             (1, 1, Choice.LEFT, "ana", 2.5),
             (2, 2, Choice.RIGHT, "ana", 1.25),
         ]
+        assert [a.confidence for a in answers] == [None, None]  # not given before version 2
         assert store.latest_answers() == {1: answers[0], 2: answers[1]}
         labelled = store.labelled_pairs()
         assert [(pair.query_id, pair.left.uid, pair.right.uid) for pair, _ in labelled] == [
@@ -143,7 +149,8 @@ def test_legacy_store_exports_and_imports_round_trip(legacy: Path, tmp_path: Pat
     export = tmp_path / "export"
     lines = (export / "answers.jsonl").read_text().splitlines()
     assert [json.loads(line)["uid"] for line in lines] == ANSWER_UIDS
-    assert json.loads((export / "manifest.json").read_text())["meta"]["schema_version"] == 1
+    assert json.loads((export / "manifest.json").read_text())["meta"]["schema_version"] == 2
+    assert [json.loads(line)["confidence"] for line in lines] == [None, None]
     with LabelStore(tmp_path / "new.sqlite") as target:
         assert import_store(target, export) == {"clips": 6, "queries": 3, "answers": 2}
         assert import_store(target, export) == {"clips": 0, "queries": 0, "answers": 0}
