@@ -40,14 +40,12 @@ from agents.pair_selector import post_pairs
 from agents.plan import RunPlan
 from agents.reward_fitter import RewardFitter
 from agents.rlhf_loop import LoopParts
+from agents.status_hooks import StatusReporter
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.queries import num_possible_pairs
-from hfrl_gym.run_status import Phase, StatusWriter
+from hfrl_gym.run_status import Phase
 from hfrl_gym.store import Query
-
-REFITS_META = "async_refits"
-"""Store metadata: reward-model fits of an asynchronous run so far (all its sessions)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,8 @@ class AsyncLoop:
         fitter: the same fitter (its :meth:`RewardFitter.adopt` takes up background refits).
         plan: the asynchronous budgets.
         rng: the background fit's own random source.
-        status: the run's status file writer (``hfrl_gym.run_status``).
+        status: writes the run's status file (``agents.status_hooks``; the agent's phases are
+            reported by the agent itself, the waiting and fitting here).
         round_index: checkpoints saved so far (a resumed run's ``state.json``).
         wait_timeout_s: seconds to wait for the first answers (``None``: forever).
         resume_command: the command that resumes the run, for the timeout's message.
@@ -170,7 +169,7 @@ class AsyncLoop:
         plan: AsyncPlan,
         *,
         rng: np.random.Generator,
-        status: StatusWriter,
+        status: StatusReporter,
         round_index: int,
         wait_timeout_s: float | None,
         resume_command: str,
@@ -185,7 +184,6 @@ class AsyncLoop:
         self.log = AsyncLog(num_labels=plan.num_labels, num_env_steps=plan.num_env_steps)
         self.newest: list[Clip] = []  # replaced whole, never changed: the refit thread reads it
         self._last_saved_steps = self.agent.env_steps
-        self._refits_before = int(self.store.get_meta(REFITS_META, 0))
 
     # The schedule -----------------------------------------------------------------------
 
@@ -224,8 +222,7 @@ class AsyncLoop:
         self.newest = clips
         self._wait_for(queries, clips)
         self._top_up(clips)  # pairs for the person while the first fit and checkpoint run
-        self.status.update(Phase.FITTING)
-        self.fitter.fit(self.store, probe=clips)
+        self.parts.reward.fit(self.store, probe=clips)  # self.fitter's, reporting its phase
         self.log.refits += 1
         self.log.first_fit_at = time.monotonic()
         self.say(f"first reward fit on {self._answers()} answers; PPO starts")
@@ -242,7 +239,6 @@ class AsyncLoop:
             self._note_labels_done()
             if ended is not None:
                 self.log.rollout_gaps_s.append(time.monotonic() - ended)
-            self.status.update(Phase.TRAINING, env_steps=self.agent.env_steps)
             self.agent.train(rollout, round_index=self.round)
             ended = time.monotonic()
             clips = self.agent.harvested_clips()
@@ -289,20 +285,11 @@ class AsyncLoop:
             )
 
     def _checkpoint(self) -> None:
-        self.status.update(Phase.EVALUATING, env_steps=self.agent.env_steps)
         evaluation = self.agent.evaluate()
         labels = len(self.store.queries(round=self.round))
         self.parts.checkpoint.save(self.round, evaluation, labels_round=labels)
         self.round += 1
         self._last_saved_steps = self.agent.env_steps
-        refits = self._refits_before + self.log.refits + len(self.log.handovers)
-        self.store.set_meta(REFITS_META, refits)
-        counts = self.store.counts()
-        self.status.update(
-            refits=refits,
-            labels_answered=counts["answered"],
-            pending_queries=counts["pending"],
-        )
 
     # Before the first fit -----------------------------------------------------------------
 
@@ -310,9 +297,7 @@ class AsyncLoop:
         """Round 0's clips, as planned: exploration (PEBBLE) or the untrained policy."""
         run = self.plan.run
         if run.explore_env_steps > 0:
-            self.status.update(Phase.EXPLORING)
             return self.agent.explore(run.explore_env_steps, round_index=self.round)
-        self.status.update(Phase.RECORDING)
         return self.agent.record(
             run.record_env_steps, round_index=self.round, clip_num_steps=self.parts.clip_num_steps
         )
@@ -321,17 +306,15 @@ class AsyncLoop:
         """Wait until ``queries`` are answered, keeping the queue topped up from ``clips``."""
         ids = [q.id for q in queries]
         deadline = None if self.wait_timeout_s is None else time.monotonic() + self.wait_timeout_s
+        reported = None
         while True:
             left = len(self.store.pending_queries(query_ids=ids))
             if left == 0:
                 return
             self._top_up(clips)
-            self.status.update(
-                Phase.WAITING,
-                labels_answered=self.store.counts()["answered"],
-                pending_queries=self.store.counts()["pending"],
-                env_steps=self.agent.env_steps,
-            )
+            if left != reported:  # the status file, when the count changes
+                self.status.report(Phase.WAITING)
+                reported = left
             if deadline is not None and time.monotonic() > deadline:
                 raise ConfigError(
                     f"{left} of the first {len(ids)} queries got no answer within "

@@ -29,7 +29,6 @@ from agents.rlhf_loop import build_parts, plan_run
 from agents.run_folder import RunFolder
 from agents.summary import finish_run
 from hfrl_gym.errors import ConfigError, HfrlError
-from hfrl_gym.run_status import StatusWriter
 from hfrl_gym.store import LabelStore
 
 Say = Callable[[str], None]
@@ -120,13 +119,6 @@ def _train(
     plan = plan_run(config)
     built = build_parts(config, plan, resume=resume, show_progress=show_progress, answerer=answerer)
     run = built.checkpoint.run
-    status = StatusWriter(
-        run.root,
-        env_id=config.env,
-        labels_budget=config.labels,
-        env_steps_budget=config.steps,
-        mode="async",
-    )
     assert built.fitter is not None  # --async is refused without a learned reward
     loop = AsyncLoop(
         built.parts,
@@ -138,7 +130,7 @@ def _train(
             num_checkpoints=config.rounds,
         ),
         rng=np.random.default_rng([config.seed, 23]),
-        status=status,
+        status=built.status,
         round_index=built.state.next_round,
         wait_timeout_s=config.wait_timeout,
         resume_command=f"hfrl train --resume {run.root}",
@@ -157,10 +149,10 @@ def _train(
         )
         summary["asynchronous"] = _async_summary(log)
         run.write_json(run.summary_path, summary)
-        status.finish()
+        built.status.finish()
         return summary
     except BaseException as error:
-        status.stop(f"{type(error).__name__}: resume with `hfrl train --resume {run.root}`")
+        built.status.stop(error)  # the window and the label server say the run stopped
         raise
     finally:
         built.progress.close()

@@ -283,7 +283,8 @@ def build_parts(
         env_id=config.env,
         labels_budget=sum(plan.labels),
         env_steps_budget=config.steps,
-        num_rounds=plan.num_rounds,
+        num_rounds=None if config.asynchronous else plan.num_rounds,
+        mode="async" if config.asynchronous else "sync",  # agents.async_loop
     )
     progress = Progress(
         config.steps,
