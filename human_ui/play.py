@@ -3,6 +3,8 @@
 The loop is events -> update (one env step) -> draw -> flip -> tick at the mapping's fixed
 frame rate; :meth:`PlayWindow.handle_event` never draws. The picture keeps its aspect ratio,
 the score (under the chosen goal), step, episode and the number of recorded clips are shown.
+Messages (press a key to start, episode over, paused) are small translucent strips at the
+top of the picture, so the scene stays in view; help pauses the episode.
 
 Classes:
     PlayConfig: the options of ``hfrl play``.
@@ -10,6 +12,8 @@ Classes:
 
 Functions:
     play_layout: the view and text rectangles of a window size.
+    play_message: the line the strip over the picture shows, or ``None``.
+    draw_strip: a translucent one-line strip at the top of a rectangle.
     run_play: open the window, play, record into the store; returns the clips recorded.
 """
 
@@ -23,13 +27,14 @@ import pygame
 from hfrl_gym.envs import get_spec
 from hfrl_gym.store import LabelStore
 from human_ui.app import open_window
-from human_ui.play_state import PlaySession, key_mapping
+from human_ui.play_state import IDLE_SECONDS, PlaySession, key_mapping
 from human_ui.prefetch import to_surface
 from human_ui.script import ScriptPlayer, load_script
 from human_ui.widgets import Fonts, Theme, draw_panel, draw_text, fit_rect
 
 _WINDOW_KEYS = (
-    ("p", "pause / resume"),
+    ("any other key", "start the episode (it waits for you)"),
+    ("p", "pause / resume (help pauses too)"),
     ("Return", "play again when the episode is over"),
     ("h or ?", "this help"),
     ("Esc or q", "quit (finished clips are already saved)"),
@@ -89,6 +94,41 @@ def play_layout(size: tuple[int, int]) -> tuple[Fonts, pygame.Rect, pygame.Rect,
     return fonts, header, view, footer
 
 
+def play_message(session: PlaySession) -> str | None:
+    """What the strip over the picture says: how to start, go on, or play again.
+
+    Example:
+        >>> session = PlaySession("hfrl/CartPole-v0", store=None, clip_num_steps=5)
+        >>> play_message(session)
+        'Press a key to start: ← / → to play   (h: help)'
+        >>> session.close()
+    """
+    if session.over:
+        how = "crashed" if session.absorbed else "episode over"
+        return f"{how}: score {session.score:.1f}   Return: play again   Esc: quit"
+    if session.waiting and session.step_index > 0:
+        return "Paused: no key for a while (idle clips are not kept). Press a key to go on"
+    if session.waiting:
+        keys = session.mapping.keys[0][0]
+        return f"Press a key to start: {keys} to play   (h: help)"
+    if session.paused:
+        return "Paused   p: go on"
+    return None
+
+
+def draw_strip(
+    surface: pygame.Surface, box: pygame.Rect, text: str, font: pygame.font.Font
+) -> None:
+    """A translucent strip with one line of text across the top of ``box``."""
+    strip = pygame.Rect(box.left, box.top, box.width, font.get_linesize() + 12)
+    shade = pygame.Surface(strip.size, pygame.SRCALPHA)
+    shade.fill((*Theme.PANEL, 190))
+    surface.blit(shade, strip)
+    draw_text(
+        surface, text, font, Theme.TEXT, strip.center, anchor="center", max_width=strip.width - 16
+    )
+
+
 class PlayWindow:
     """The window in which a :class:`PlaySession` is played.
 
@@ -104,6 +144,11 @@ class PlayWindow:
         >>> _ = open_window((640, 480), "example")  # SDL_VIDEODRIVER=dummy: no real window
         >>> session = PlaySession("hfrl/CartPole-v0", store=None, clip_num_steps=5)
         >>> window = PlayWindow(session, fps=1000, max_frames=12)
+        >>> window.run()  # no key pressed: the episode waits
+        >>> session.step_index
+        0
+        >>> window.handle_event(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT))
+        >>> window.max_frames = 24
         >>> window.run()
         >>> session.step_index, session.clips_recorded
         (12, 2)
@@ -192,8 +237,10 @@ class PlayWindow:
             f"{score}   step {session.step_index}/{spec.horizon}   episode "
             f"{session.episode + 1}   clips recorded {session.clips_recorded}"
         )
+        if session.clips_left_out:
+            line += f" ({session.clips_left_out} idle left out)"
         draw_text(surface, line, fonts.bold, Theme.TEXT, footer.topleft, max_width=footer.width)
-        hint = "PAUSED · " if session.paused else ""
+        hint = "PAUSED · " if session.paused or session.show_help else ""
         hint += "p: pause   h: help   Esc: quit"
         draw_text(
             surface,
@@ -202,20 +249,9 @@ class PlayWindow:
             Theme.MUTED,
             (footer.left, footer.top + fonts.body.get_linesize()),
         )
-        if session.over:
-            message = f"episode over: score {session.score:.1f}. Return: play again, Esc: quit"
-            banner = pygame.Rect(0, 0, view.width, 2 * fonts.title.get_linesize())
-            banner.center = view.center
-            pygame.draw.rect(surface, Theme.PANEL, banner, border_radius=8)
-            draw_text(
-                surface,
-                message,
-                fonts.title,
-                Theme.TEXT,
-                banner.center,
-                anchor="center",
-                max_width=banner.width - 16,
-            )
+        message = play_message(session)
+        if message is not None and not session.show_help:
+            draw_strip(surface, target, message, fonts.bold)
         if session.show_help:
             rows = [*session.mapping.keys, ("", ""), *_WINDOW_KEYS]
             rect = view.inflate(-view.width // 5, -view.height // 4)
@@ -236,6 +272,7 @@ def run_play(config: PlayConfig) -> int:
     script = None if config.script is None else ScriptPlayer(load_script(config.script))
     _, _, view, _ = play_layout(config.size)
     render_size = fit_rect((4, 3), view).size if get_spec(config.env_id).mujoco else None
+    fps = config.fps or mapping.fps
     with LabelStore(config.store) as store:
         session = PlaySession(
             config.env_id,
@@ -244,11 +281,12 @@ def run_play(config: PlayConfig) -> int:
             seed=config.seed,
             goal=config.goal,
             render_size=render_size,
+            idle_steps=max(1, round(IDLE_SECONDS * fps)),
         )
         try:
             window = PlayWindow(
                 session,
-                fps=config.fps or mapping.fps,
+                fps=fps,
                 script=script,
                 max_frames=config.max_frames,
                 episodes=config.episodes,

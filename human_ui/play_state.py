@@ -5,6 +5,17 @@ Keys map to actions per env (:data:`KEY_MAPPINGS`). Held keys are tracked from `
 person. Every clip the episode completes is stored (committed) in the label store as it
 finishes, with ``policy="human"``, ready to be compared with the agent's clips.
 
+Each episode waits for a key before its first step, and help pauses it. Only the person's
+playing is recorded, by two rules that hold for every env:
+
+- **Absorbed.** When the env reports an absorbing state (``info["absorbed"]``: CartPole's
+  crash) the episode ends at the end of that clip: the crash is recorded, the dead time after
+  it is not.
+- **Idle.** A clip in which no playing key was held is kept back; it is stored when the person
+  plays again in a later clip (a deliberate coast), and left out when no key has been held for
+  :data:`IDLE_SECONDS` of play (the person stopped acting): the episode then pauses until a
+  key is pressed, and idle clips left at the episode's end are left out too.
+
 Classes:
     KeyMapping: how one env is played (keys, actions, frame rate).
     PlaySession: one person playing one env: held keys, steps, score, recorded clips.
@@ -14,6 +25,7 @@ Functions:
 
 Attributes:
     KEY_MAPPINGS: ``env_id -> KeyMapping`` for the playable envs.
+    IDLE_SECONDS: seconds of play without a key after which idle clips are left out.
 """
 
 from __future__ import annotations
@@ -25,12 +37,22 @@ from typing import Any
 import numpy as np
 import pygame
 
-from hfrl_gym.envs import get_goal, get_spec, make_env
+from hfrl_gym.clips import Clip
+from hfrl_gym.envs import ABSORBED, get_goal, get_spec, make_env
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.store import LabelStore
 from hfrl_gym.wrappers import RecordClips
 
 Held = frozenset[int]
+
+IDLE_SECONDS = 5.0
+"""Play without a key held for this long (at the env's frame rate) and idle clips are left out."""
+
+ARROWS = frozenset({pygame.K_LEFT, pygame.K_RIGHT})
+_CONTROL_KEYS = frozenset(
+    {pygame.K_ESCAPE, pygame.K_q, pygame.K_p, pygame.K_h, pygame.K_QUESTION, pygame.K_SLASH}
+)
+"""The window's own keys: they never start an episode or count as playing."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,7 @@ class KeyMapping:
         fps: env steps per second (slow enough to be playable).
         keys: ``(key, what it does)`` rows for the window and the docs.
         action: ``(held keys, step index) -> action`` for ``env.step``.
+        playing_keys: the keys that act (holding one of them is playing, not idling).
 
     Example:
         >>> mapping = KEY_MAPPINGS["hfrl/CartPole-v0"]
@@ -51,6 +74,7 @@ class KeyMapping:
     fps: int
     keys: tuple[tuple[str, str], ...]
     action: Callable[[Held, int], Any]
+    playing_keys: frozenset[int] = ARROWS
 
 
 def _axis(held: Held, negative: int, positive: int) -> float:
@@ -110,6 +134,7 @@ KEY_MAPPINGS: dict[str, KeyMapping] = {
             ("↑ / ↓", "elbow torque +1 (anticlockwise) / -1"),
         ),
         _reacher,
+        ARROWS | {pygame.K_UP, pygame.K_DOWN},
     ),
 }
 
@@ -141,9 +166,14 @@ class PlaySession:
         seed: the first episode's reset seed (then ``seed + 1``, ...).
         goal: the goal the score is counted by (``"task"``: the env's reward).
         render_size: ``(width, height)`` for MuJoCo frames; classic envs use their own.
+        idle_steps: steps without a playing key after which idle clips are left out
+            (``None``: :data:`IDLE_SECONDS` at the mapping's frame rate).
 
     Example:
         >>> session = PlaySession("hfrl/CartPole-v0", store=None, clip_num_steps=5)
+        >>> session.update()  # waits for a key
+        >>> session.step_index, session.waiting
+        (0, True)
         >>> session.handle_event(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT))
         >>> for _ in range(10):
         ...     session.update()
@@ -161,6 +191,7 @@ class PlaySession:
         seed: int = 0,
         goal: str = "task",
         render_size: tuple[int, int] | None = None,
+        idle_steps: int | None = None,
     ) -> None:
         self.mapping = key_mapping(env_id)
         self.spec = get_spec(env_id)
@@ -168,6 +199,8 @@ class PlaySession:
         width, height = render_size if render_size and self.spec.mujoco else (None, None)
         env = make_env(env_id, render_mode="rgb_array", width=width, height=height)
         self.env = RecordClips(env, clip_num_steps, policy_name="human")
+        self.clip_num_steps = clip_num_steps
+        self.idle_steps = idle_steps or max(1, round(IDLE_SECONDS * self.mapping.fps))
         self.store = store
         self.seed = seed
         self.held: set[int] = set()
@@ -176,17 +209,28 @@ class PlaySession:
         self.quit_requested = False
         self.episodes_finished = 0
         self.clips_recorded = 0
+        self.clips_left_out = 0  # idle clips: the person had stopped playing
         self.episode = -1
         self.reset()
 
     def reset(self) -> None:
-        """Start a new episode (its seed is ``seed + episode``)."""
+        """Start a new episode (its seed is ``seed + episode``); it waits for a key."""
         self.episode += 1
         self.observation, _ = self.env.reset(seed=self.seed + self.episode)
         self.step_index = 0
         self.score = 0.0  # under the goal
         self.true_return = 0.0  # the env's task reward
         self.over = False
+        self.absorbed = False  # the env reported an absorbing state (a crash)
+        self.waiting = True  # for a key: at the start, and after the person stopped playing
+        self.idle_for = 0  # steps since a playing key was last held
+        self._clip_played = False  # a playing key was held in the clip being recorded
+        self._kept_back: list[Clip] = []  # finished idle clips, stored if play goes on
+
+    @property
+    def running(self) -> bool:
+        """Whether :meth:`update` steps the env (not waiting, paused, in help or over)."""
+        return not (self.waiting or self.paused or self.show_help or self.over)
 
     def handle_event(self, event: pygame.event.Event) -> None:
         """Track held keys and act on the window's own keys."""
@@ -208,27 +252,61 @@ class PlaySession:
                 self.show_help = not self.show_help
             elif event.key in (pygame.K_RETURN, pygame.K_KP_ENTER) and self.over:
                 self.reset()
+            elif event.key not in _CONTROL_KEYS and not self.show_help:
+                self.waiting = False  # any other key starts (or goes on with) the episode
 
     def update(self) -> None:
-        """One env step with the held keys' action (nothing while paused or over)."""
-        if self.paused or self.over:
+        """One env step with the held keys' action (nothing unless :attr:`running`)."""
+        if not self.running:
             return
-        action = self.mapping.action(frozenset(self.held), self.step_index)
+        playing = bool(self.held & self.mapping.playing_keys)
+        self.idle_for = 0 if playing else self.idle_for + 1
+        self._clip_played = self._clip_played or playing
+        self._step(self.mapping.action(frozenset(self.held), self.step_index))
+        while self.absorbed and self.step_index % self.clip_num_steps and not self.over:
+            self._step(self.mapping.action(frozenset(), self.step_index))  # to the clip's end
+        if self.absorbed and not self.over:
+            self._end_episode()
+
+    def _step(self, action: Any) -> None:
         previous = self.observation
-        self.observation, reward, terminated, truncated, _ = self.env.step(action)
+        self.observation, reward, terminated, truncated, info = self.env.step(action)
         self.step_index += 1
         self.true_return += float(reward)
         goal_reward = self.goal.rewards(
             np.stack([previous, self.observation]), np.asarray([action]), np.array([reward])
         )
         self.score += float(goal_reward[0])
-        clips = self.env.pop_clips()
+        self.absorbed = self.absorbed or bool(info.get(ABSORBED, False))
+        for clip in self.env.pop_clips():
+            self._clip_done(clip)
+        if terminated or truncated:
+            self._end_episode()
+
+    def _clip_done(self, clip: Clip) -> None:
+        """Store a played clip (and the idle ones kept back before it), or keep an idle one
+        back; when the person has stopped playing, leave the idle clips out and wait."""
+        if self._clip_played:
+            self._store([*self._kept_back, clip])
+            self._kept_back = []
+        else:
+            self._kept_back.append(clip)
+            if self.idle_for >= self.idle_steps:
+                self.clips_left_out += len(self._kept_back)
+                self._kept_back = []
+                self.waiting = True
+        self._clip_played = False
+
+    def _store(self, clips: list[Clip]) -> None:
         if clips and self.store is not None:
             self.store.add_clips(clips)  # committed now: quitting loses no finished clip
         self.clips_recorded += len(clips)
-        if terminated or truncated:
-            self.over = True
-            self.episodes_finished += 1
+
+    def _end_episode(self) -> None:
+        self.over = True
+        self.episodes_finished += 1
+        self.clips_left_out += len(self._kept_back)  # the person had stopped playing
+        self._kept_back = []
 
     def frame(self) -> np.ndarray:
         """The current picture, ``(H, W, 3)`` uint8."""
