@@ -9,11 +9,14 @@ Functions:
     run_label: the comparison window on a store, until the person quits (or it is done).
     label_queries: the window on one training round's queries (``hfrl train --teacher human``).
     goal_describer: the header line of an env: its task, or the alternative goal being taught.
+    label_store_path: the store a path names (a store file, or a run folder holding one).
+    run_folder_of: the run folder a store belongs to, or ``None``.
     goal_name: the goal being taught: the option, the store's, the run's, or ``"task"``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -25,6 +28,7 @@ import pygame
 
 from hfrl_gym.envs import Goal, get_goal, get_spec, goals_for, suite_ids
 from hfrl_gym.errors import ConfigError, RenderError
+from hfrl_gym.run_status import StatusPoller, status_path
 from hfrl_gym.store import LabelStore
 from human_ui.annotator import ask_annotator, resolve_annotator
 from human_ui.compare import CompareWindow
@@ -80,6 +84,8 @@ class LabelConfig:
             ``hfrl train --resume`` of the store's run folder).
         exit_when_done: close when nothing is pending, instead of waiting for new queries.
         review: start in review mode.
+        close_with_run: close when the run that owns the store finishes or stops (the
+            window of ``hfrl train --teacher human``); the store must be in a run folder.
 
     Example:
         >>> LabelConfig(Path("labels.sqlite")).prefetch
@@ -100,6 +106,7 @@ class LabelConfig:
     max_frames: int | None = None
     exit_when_done: bool = False
     review: bool = False
+    close_with_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,30 @@ class LabelOutcome:
     answers_given: int
     pending: int
     quit_early: bool
+
+
+def label_store_path(path: Path) -> Path:
+    """The label store ``path`` names: a store file, or a run folder's ``store.sqlite``.
+
+    Raises:
+        ConfigError: a folder with no ``store.sqlite``.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    if not (path / "store.sqlite").is_file():
+        raise ConfigError(
+            f"{path} is a folder without store.sqlite: give a label store file or a run folder"
+        )
+    return path / "store.sqlite"
+
+
+def run_folder_of(store_path: Path) -> Path | None:
+    """The run folder holding ``store_path`` (it has ``config.json`` or ``status.json``)."""
+    folder = Path(store_path).parent
+    if (folder / "config.json").is_file() or status_path(folder).is_file():
+        return folder
+    return None
 
 
 def _run_goal(store_path: Path) -> str | None:
@@ -189,6 +220,13 @@ def run_label(config: LabelConfig) -> LabelOutcome:
         ConfigError: a bad option, script, or no annotator name.
         RenderError: no window can be opened.
     """
+    config = dataclasses.replace(config, store=label_store_path(config.store))
+    run_root = run_folder_of(config.store)  # its status is shown under the clips
+    if config.close_with_run and (run_root is None or not status_path(run_root).is_file()):
+        raise ConfigError(
+            f"--close-with-run: {config.store} is not the store of a training run that writes "
+            "status.json; open the window without it"
+        )
     with LabelStore(config.store, create=False) as store:
         describe = goal_describer(store, config.goal)
         teaching = TeachingModel(find_reward_model(config.store, config.reward_model))
@@ -224,6 +262,8 @@ def run_label(config: LabelConfig) -> LabelOutcome:
                 max_frames=config.max_frames,
                 exit_when_done=config.exit_when_done,
                 task_cards=cards,
+                run_status=None if run_root is None else StatusPoller(run_root).poll,
+                close_with_run=config.close_with_run,
             )
             window.run()
             state.refresh()

@@ -9,11 +9,11 @@ Sub-commands:
 This top-layer module is the console script's target (``pyproject.toml``): it is the one place
 that knows every layer, so the lower ones never import upwards. What a lower layer needs from
 this one is handed to it: ``hfrl train --teacher human`` gets the comparison window as its
-answerer (``human_ui.answerer.WindowAnswerer``). Sub-commands are imported only when they run,
-so ``hfrl --help`` loads neither PyTorch nor pygame. A user's mistake (an ``HfrlError``)
-prints one line, ``error: <what to fix>``, and exits with status 2; anything unexpected
-prints one line saying where its traceback was written, and exits with status 1
-(``hfrl_gym.cli.run_guarded``).
+answerer (``human_ui.answerer.RunWindow``; lessons ``WindowAnswerer``). Sub-commands are
+imported only when they run, so ``hfrl --help`` loads neither PyTorch nor pygame. A user's
+mistake (an ``HfrlError``) prints one line, ``error: <what to fix>``, and exits with status 2;
+anything unexpected prints one line saying where its traceback was written, and exits with
+status 1 (``hfrl_gym.cli.run_guarded``).
 
 Functions:
     build_parser: the ``hfrl`` parser (delegated sub-commands parse their own flags).
@@ -28,7 +28,7 @@ import sys
 from collections.abc import Sequence
 
 from hfrl_gym.cli import add_commands, limit_torch_threads, run_guarded
-from human_ui.answerer import WindowAnswerer
+from human_ui.answerer import RunWindow, WindowAnswerer
 
 # Sub-commands that parse their own flags: name -> (module with ``main(argv, ...)``, help).
 DELEGATED: dict[str, tuple[str, str]] = {
@@ -40,8 +40,9 @@ DELEGATED: dict[str, tuple[str, str]] = {
     "label": ("human_ui.window_cli", "the comparison window: answer a store's queries"),
     "play": ("human_ui.window_cli", "play a suite env with the keyboard, recording clips"),
 }
-TAKE_WINDOW = ("train", "lesson")
-"""Sub-commands handed the comparison window (``window_answerer``) for a person to answer."""
+WINDOWS = {"train": RunWindow, "lesson": WindowAnswerer}
+"""Sub-commands handed the comparison window (``window_answerer``) for a person to answer: a
+training run keeps one window open for all its rounds; a lesson opens it for its queries."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         def delegated() -> int:
             limit_torch_threads()
             module = importlib.import_module(DELEGATED[argv[0]][0])
-            if argv[0] in TAKE_WINDOW:
-                return module.main(argv, window_answerer=WindowAnswerer)
+            if argv[0] in WINDOWS:
+                return module.main(argv, window_answerer=WINDOWS[argv[0]])
             return module.main(argv)
 
         return run_guarded(delegated)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import pygame
 
+from hfrl_gym.run_status import RunView
 from human_ui.commands import CHOICE_TEXT, Command, HelpPage, Mode
 from human_ui.compare_layout import HELP_ROWS, compare_layout, plain
 from human_ui.compare_state import CompareState
@@ -53,6 +54,8 @@ class CompareWindow:
         script: scripted input, or ``None``.
         max_frames: stop after this many window frames (``None``: no limit).
         exit_when_done: stop when no query is pending (else wait for new ones).
+        run_status: polls the status of the run that owns the store (``None``: no run).
+        close_with_run: stop when that run has finished or stopped.
         task_cards: the task cards (``None``: text-only cards that never open by themselves).
     """
 
@@ -68,6 +71,8 @@ class CompareWindow:
         max_frames: int | None = None,
         exit_when_done: bool = False,
         task_cards: TaskCards | None = None,
+        run_status: Callable[[], RunView | None] | None = None,
+        close_with_run: bool = False,
     ) -> None:
         self.state = state
         self.prefetcher = prefetcher
@@ -75,6 +80,8 @@ class CompareWindow:
         self.fps = fps
         self.max_frames = max_frames
         self.exit_when_done = exit_when_done
+        self.run_status, self.close_with_run = run_status, close_with_run
+        self.run_view: RunView | None = None  # the run's progress, polled in update()
         self.frames_drawn = 0
         self.task_cards = task_cards or TaskCards(describe_goal)
         self.card_view = TaskCardView()
@@ -91,7 +98,8 @@ class CompareWindow:
         self._scaled: dict[tuple[int, int, int, tuple[int, int]], pygame.Surface] = {}
         self.script = script
         if script is not None:
-            script.is_ready = lambda: self.state.ready or self.state.done
+            # a window that lives as long as a run waits for the run's next pair
+            script.is_ready = lambda: self.state.ready or (self.state.done and not close_with_run)
             script.locate = self.button_centre
             script.save = lambda path: pygame.image.save(self.surface, path)
 
@@ -103,6 +111,8 @@ class CompareWindow:
         if self.state.quit_requested:
             return True
         if self.max_frames is not None and self.frames_drawn >= self.max_frames:
+            return True
+        if self.close_with_run and self.run_view is not None and self.run_view.ended:
             return True
         return self.exit_when_done and self.state.done
 
@@ -177,6 +187,8 @@ class CompareWindow:
             self._layout_key = key
             self.layout = compare_layout(key[0], teaching=state.show_teaching)
             self._render_box = compare_layout(key[0], teaching=False).left_box.size
+        if self.run_status is not None:
+            self.run_view = self.run_status()
         self.prefetcher.want(state.upcoming(), self._render_box)
         prepared = self.current_prepared()
         state.update(dt_s, frames_ready=prepared is not None and prepared.ok)
@@ -225,13 +237,16 @@ class CompareWindow:
                 surface, counter, fonts.body, Theme.TEXT, layout.counter.midleft, anchor="midleft"
             )
             layout.scrubber.draw(surface, playback.fraction)
+        status_width = layout.status.width
+        if self.run_view is not None:  # the run's progress, right of the feedback line
+            status_width = self._draw_run_line().left - layout.status.left - fonts.unit
         draw_text(
             surface,
             self._status_line(),
             fonts.body,
             Theme.MUTED,
             layout.status.topleft,
-            max_width=layout.status.width,
+            max_width=max(fonts.unit, status_width),
         )
         if state.help_page is HelpPage.KEYS:
             rows = [(plain(k, fonts.arrows), m) for k, m in HELP_ROWS]
@@ -260,6 +275,29 @@ class CompareWindow:
         tick_s = self.frames_drawn / max(1, self.fps)
         examples = cards.examples(env_id)
         self.card_view.draw(self.surface, rect, fonts, cards.text(env_id), examples, tick_s=tick_s)
+
+    def _draw_run_line(self) -> pygame.Rect:
+        """The run's status at the right of the bottom line; returns where it went."""
+        view, layout = self.run_view, self.layout
+        assert view is not None
+        colour = Theme.MUTED if not view.ended else Theme.GOOD if view.finished else Theme.BAD
+        return draw_text(
+            self.surface,
+            f"run: {view.text}",
+            layout.fonts.small,
+            colour,
+            layout.status.midright,
+            anchor="midright",
+            max_width=layout.status.width * 3 // 5,
+        )
+
+    def _caught_up_text(self) -> str:
+        """What the left card says when no query is pending."""
+        view = self.run_view
+        if view is None or not view.ended:
+            return "All caught up: waiting for new queries"
+        ended = "has finished" if view.finished else "has stopped"
+        return f"The run {ended}: no more queries will come"
 
     def _status_line(self) -> str:
         state = self.state
@@ -314,7 +352,7 @@ class CompareWindow:
         label = ("LEFT", "RIGHT")[side] + ("  (your answer)" if chosen else "")
         draw_text(surface, label, fonts.bold, colour, (box.left, card.top + fonts.unit // 4))
         if state.current is None:
-            message = "All caught up: waiting for new queries" if side == 0 else "r: review"
+            message = self._caught_up_text() if side == 0 else "r: review"
             draw_text(surface, message, fonts.body, Theme.MUTED, box.center, anchor="center")
             return
         if prepared is None:

@@ -57,7 +57,9 @@ def build_parser(command: str) -> argparse.ArgumentParser:
             description="Compare clips side by side and answer a label store's queries.",
             epilog=_EPILOG_LABEL,
         )
-        parser.add_argument("store", type=Path, help="label store file (e.g. runs/x/store.sqlite)")
+        parser.add_argument(
+            "store", type=Path, help="label store file, or a run folder (e.g. runs/x)"
+        )
         parser.add_argument("--annotator", help="your name (else HFRL_ANNOTATOR, saved, or asked)")
         parser.add_argument("--goal", help="goal to show in the header (default: the run's)")
         parser.add_argument("--reward-model", type=Path, help="checkpoint folder for `t`")
@@ -71,6 +73,11 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--prefetch", type=positive_int, default=3, help="pairs rendered ahead")
         parser.add_argument(
             "--exit-when-done", action="store_true", help="close when nothing is pending"
+        )
+        parser.add_argument(
+            "--close-with-run",
+            action="store_true",
+            help="close when the training run that owns the store finishes or stops",
         )
         _common(parser, "1280x800")
         return parser
@@ -139,6 +146,7 @@ def main(argv: Sequence[str]) -> int:
             max_frames=args.max_frames,
             exit_when_done=args.exit_when_done,
             review=args.review,
+            close_with_run=args.close_with_run,
         )
     )
     print(

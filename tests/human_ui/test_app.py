@@ -1,10 +1,12 @@
-"""Entry points: label_queries for a training round, goal lines, window and option errors."""
+"""Entry points: label_queries (the lessons' window), goal lines, window and option errors.
+
+The window of `hfrl train --teacher human`, kept open for a whole run, is tested in
+test_run_window.py.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pygame
@@ -14,7 +16,7 @@ from hfrl_gym.errors import ConfigError, RenderError, StoreError
 from hfrl_gym.store import LabelStore
 from human_ui.app import LabelConfig, goal_describer, label_queries, open_window, run_label
 from human_ui.window_cli import build_parser, main
-from tests.ui_helpers import answer_steps, make_query_store, ui_env, write_script
+from tests.ui_helpers import answer_steps, make_query_store, write_script
 
 
 @pytest.fixture(autouse=True)
@@ -121,59 +123,3 @@ def test_cli_parses_options_and_refuses_bad_ones(capsys: pytest.CaptureFixture[s
         main(["train"])
     with pytest.raises(ConfigError, match="has no goal 'moon'"):
         main(["play", "hfrl/CartPole-v0", "--goal", "moon"])
-
-
-_DRIVE = """
-import sys
-from pathlib import Path
-
-import human_ui.app as app
-
-original = app.label_queries
-scripts = sys.argv[1:]
-
-
-def scripted(store_path, query_ids, *, annotator=None, script=None, resume_command=None):
-    script = Path(scripts.pop(0))
-    print("round", list(query_ids), flush=True)
-    return original(store_path, query_ids, annotator=annotator, script=script, max_frames=3000,
-                    resume_command=resume_command)
-
-
-app.label_queries = scripted  # what `hfrl train --teacher human` calls, given a script
-
-from human_ui.cli import main
-
-train = "train --env hfrl/CartPole-v0 --teacher human --annotator ana --labels 6 --rounds 2"
-train += " --steps 3000 --initial-steps 500 --clip-steps 10 --eval-episodes 1 --out run"
-sys.exit(main([*train.split(), "--no-progress", "--no-video"]))
-"""
-
-
-def test_training_with_a_human_teacher_opens_the_window_each_round(tmp_path: Path) -> None:
-    drive = tmp_path / "drive.py"
-    drive.write_text(_DRIVE, encoding="utf-8")
-    answer_all = write_script(tmp_path / "all.jsonl", answer_steps(["left", "right"] * 3))
-    close_early = write_script(tmp_path / "early.jsonl", [*answer_steps(["down"]), {"quit": True}])
-    result = subprocess.run(
-        [sys.executable, str(drive), str(answer_all), str(close_early)],
-        cwd=tmp_path,
-        env=ui_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    rounds = [
-        json.loads(line.removeprefix("round "))
-        for line in result.stdout.splitlines()
-        if line.startswith("round ")
-    ]
-    assert len(rounds) == 2, result.stdout + result.stderr
-    assert result.returncode == 2
-    assert "hfrl train --resume run" in result.stderr
-    with LabelStore(tmp_path / "run" / "store.sqlite", create=False) as store:
-        answers = store.answers()
-    first, second = rounds
-    expected = [(q, ("left", "right")[i % 2]) for i, q in enumerate(first)] + [(second[0], "equal")]
-    assert [(a.query_id, a.choice.value) for a in answers] == expected
