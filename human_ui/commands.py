@@ -8,10 +8,12 @@ Classes:
 
 Functions:
     command_for_key: the command of a ``KEYDOWN`` event, or ``None``.
+    answer_text: how an answer (a choice and its confidence, if any) is said in the window.
 
 Attributes:
     CHOICE_TEXT: how each choice is said in the window.
     ANSWER_COMMANDS: the commands that answer, and their choice.
+    CONFIDENCE_COMMANDS: the answer commands that also give a confidence, and which.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from enum import StrEnum
 
 import pygame
 
-from hfrl_gym.answers import Choice
+from hfrl_gym.answers import Choice, Confidence
 
 
 class Command(StrEnum):
@@ -34,6 +36,10 @@ class Command(StrEnum):
 
     LEFT = "left"
     RIGHT = "right"
+    LEFT_MUCH = "left_much"
+    LEFT_SLIGHTLY = "left_slightly"
+    RIGHT_MUCH = "right_much"
+    RIGHT_SLIGHTLY = "right_slightly"
     EQUAL = "equal"
     SKIP = "skip"
     UNDO = "undo"
@@ -91,9 +97,50 @@ CHOICE_TEXT = {
 ANSWER_COMMANDS = {
     Command.LEFT: Choice.LEFT,
     Command.RIGHT: Choice.RIGHT,
+    Command.LEFT_MUCH: Choice.LEFT,
+    Command.LEFT_SLIGHTLY: Choice.LEFT,
+    Command.RIGHT_MUCH: Choice.RIGHT,
+    Command.RIGHT_SLIGHTLY: Choice.RIGHT,
     Command.EQUAL: Choice.EQUAL,
     Command.SKIP: Choice.SKIP,
 }
+CONFIDENCE_COMMANDS = {
+    # An arrow with shift: "much better"; with ctrl or alt: "slightly better" (a softer target
+    # for the reward model, hfrl_gym.answers); the arrow alone gives no confidence.
+    Command.LEFT_MUCH: Confidence.MUCH,
+    Command.LEFT_SLIGHTLY: Confidence.SLIGHTLY,
+    Command.RIGHT_MUCH: Confidence.MUCH,
+    Command.RIGHT_SLIGHTLY: Confidence.SLIGHTLY,
+}
+_WITH_CONFIDENCE = {
+    (Command.LEFT, Confidence.MUCH): Command.LEFT_MUCH,
+    (Command.LEFT, Confidence.SLIGHTLY): Command.LEFT_SLIGHTLY,
+    (Command.RIGHT, Confidence.MUCH): Command.RIGHT_MUCH,
+    (Command.RIGHT, Confidence.SLIGHTLY): Command.RIGHT_SLIGHTLY,
+}
+
+
+def answer_text(choice: Choice, confidence: Confidence | None = None) -> str:
+    """How an answer is said in the window.
+
+    Example:
+        >>> answer_text(Choice.LEFT), answer_text(Choice.RIGHT, Confidence.SLIGHTLY)
+        ('left is better', 'right is slightly better')
+    """
+    if confidence is None:
+        return CHOICE_TEXT[choice]
+    return f"{choice.value} is {confidence.value} better"
+
+
+def _confidence_of(mod: int) -> Confidence | None:
+    """The confidence an arrow key's modifiers give: shift much, ctrl or alt slightly."""
+    if mod & pygame.KMOD_SHIFT:
+        return Confidence.MUCH
+    if mod & (pygame.KMOD_CTRL | pygame.KMOD_ALT):
+        return Confidence.SLIGHTLY
+    return None
+
+
 _KEY_COMMANDS = {
     # Keys that type no character. Answers come only from here: a character can come from
     # a key that means something else with or without shift (``+`` is shift and ``=`` on
@@ -154,7 +201,8 @@ def command_for_key(event: pygame.event.Event) -> Command | None:
     character typed, then the key of a character that was not reported.
 
     Answers come only from keys that type nothing (arrows, space), so a speed key pressed
-    with or without shift, or quickly, never answers.
+    with or without shift, or quickly, never answers. An arrow held with shift answers
+    "much better", with ctrl or alt "slightly better".
 
     Example:
         >>> command_for_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_LEFT, unicode=""))
@@ -163,10 +211,15 @@ def command_for_key(event: pygame.event.Event) -> Command | None:
         <Command.FASTER: 'faster'>
         >>> command_for_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_EQUALS, unicode="="))
         <Command.FASTER: 'faster'>
+        >>> command_for_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT, unicode="",
+        ...                                    mod=pygame.KMOD_LSHIFT))
+        <Command.RIGHT_MUCH: 'right_much'>
     """
     key = getattr(event, "key", None)
     if key in _KEY_COMMANDS:
-        return _KEY_COMMANDS[key]
+        command = _KEY_COMMANDS[key]
+        confidence = _confidence_of(int(getattr(event, "mod", 0) or 0))
+        return _WITH_CONFIDENCE.get((command, confidence), command)
     char = str(getattr(event, "unicode", "") or "").lower()
     if char:
         return _CHAR_COMMANDS.get(char)

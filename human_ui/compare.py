@@ -24,7 +24,7 @@ import numpy as np
 import pygame
 
 from hfrl_gym.run_status import RunView
-from human_ui.commands import CHOICE_TEXT, Command, HelpPage, Mode
+from human_ui.commands import Command, HelpPage, Mode, answer_text
 from human_ui.compare_layout import HELP_ROWS, compare_layout, plain
 from human_ui.compare_state import CompareState
 from human_ui.playback import SPEEDS
@@ -323,7 +323,8 @@ class CompareWindow:
         if state.mode is Mode.REVIEW:
             info.append(f"REVIEW {state.review_index + 1}/{len(state.review_ids)}")
             if state.history:
-                choice = CHOICE_TEXT[state.history[-1].choice]
+                last = state.history[-1]
+                choice = answer_text(last.choice, last.confidence)
                 info.append(f"your answer: {choice} ({len(state.history)} kept)")
         y = header.top + fonts.title.get_linesize()
         draw_text(

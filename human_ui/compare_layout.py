@@ -23,6 +23,7 @@ from human_ui.widgets import Button, Fonts, Scrubber, Theme
 HELP_ROWS = (
     ("← or click the left clip", "left clip is better"),
     ("→ or click the right clip", "right clip is better"),
+    ("shift or ctrl + ← / →", "much or slightly better (optional, softens the fit)"),
     ("↓", "equally good"),
     ("space", "skip: can't tell"),
     ("backspace", "undo your last answer (also after a restart)"),

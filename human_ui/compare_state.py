@@ -32,16 +32,17 @@ from collections.abc import Callable, Sequence
 
 import pygame
 
-from hfrl_gym.answers import Answer, Choice
+from hfrl_gym.answers import Answer, Choice, Confidence
 from hfrl_gym.clips import ClipPair
 from hfrl_gym.store import AnswerRecord, LabelStore
 from human_ui.commands import (
     ANSWER_COMMANDS,
-    CHOICE_TEXT,
+    CONFIDENCE_COMMANDS,
     Command,
     HelpPage,
     Mode,
     Progress,
+    answer_text,
     command_for_key,
 )
 from human_ui.playback import Playback
@@ -281,7 +282,7 @@ class CompareState:
             self.help_page = None  # the overlay hid the clips: show them, answer after
             self.message = "help closed: watch the clips, then answer"
         elif command in ANSWER_COMMANDS:
-            self.answer(ANSWER_COMMANDS[command])
+            self.answer(ANSWER_COMMANDS[command], CONFIDENCE_COMMANDS.get(command))
         elif command is Command.UNDO:
             self.undo()
         elif command is Command.REVIEW:
@@ -320,8 +321,9 @@ class CompareState:
 
     # -- answers -------------------------------------------------------------------------
 
-    def answer(self, choice: Choice) -> None:
-        """Commit an answer to the shown pair, then show the next one."""
+    def answer(self, choice: Choice, confidence: Confidence | None = None) -> None:
+        """Commit an answer (with its confidence, if given) to the shown pair, then show the
+        next one."""
         query_id = self.current
         if query_id is None:
             self.message = "no pair to answer: waiting for queries"
@@ -331,18 +333,20 @@ class CompareState:
             self._wait_notice = self.message
             return
         seconds = max(0.0, self.clock() - self._ready_since)
-        self.store.add_answer(query_id, Answer(choice, annotator=self.annotator, seconds=seconds))
+        answer = Answer(choice, annotator=self.annotator, seconds=seconds, confidence=confidence)
+        self.store.add_answer(query_id, answer)
         self.last_answer = (query_id, choice)
         self.session_answers += 1
         if self.mode is Mode.REVIEW:
             kept = len(self.store.answers(query_id=query_id, annotator=self.annotator))
             self.message = (
-                f"query {query_id} changed to: {CHOICE_TEXT[choice]} ({kept} answers kept)"
+                f"query {query_id} changed to: {answer_text(choice, confidence)} "
+                f"({kept} answers kept)"
             )
             self.progress = self._count()
             self.browse(1, at_end=f"{self.message}; last answered pair")
             return
-        self.message = f"saved query {query_id}: {CHOICE_TEXT[choice]}"
+        self.message = f"saved query {query_id}: {answer_text(choice, confidence)}"
         if self.queue:  # the next pair at once; the store is polled again within poll_s
             self._show_next()
             self.progress = self._count()
@@ -363,7 +367,9 @@ class CompareState:
         self.last_answer = None
         self.session_answers = max(0, self.session_answers - 1)
         query_id = record.query_id
-        self.message = f"undid {CHOICE_TEXT[record.choice]!r} on query {query_id}"
+        self.message = (
+            f"undid {answer_text(record.choice, record.confidence)!r} on query {query_id}"
+        )
         if self.mode is Mode.REVIEW:
             self.review_ids = self._answered_ids()
             if query_id in self.review_ids:
