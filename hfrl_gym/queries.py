@@ -39,7 +39,7 @@ _ENUMERATE_LIMIT = 200_000
 MIN_DIFFERENCE = 0.1
 """:func:`distinct_pairs` leaves out pairs whose clips differ by less: a tenth of the
 observations' spread. Random CartPole clips: 38% of pairs differ by 0 (the same crashed,
-motionless cart), the rest by 2.9 or more; Pendulum, MountainCar, Acrobot: 0.27 or more."""
+motionless cart), the rest by 2.9 or more; every other suite env: 0.27 or more (docs/UI.md)."""
 
 _CHUNK = 4096
 """Pairs compared per vectorised step of :func:`pair_differences` (bounds its memory)."""
