@@ -33,7 +33,7 @@ from hfrl_gym.store import LabelStore
 from human_ui.annotator import ask_annotator, resolve_annotator
 from human_ui.compare import CompareWindow
 from human_ui.compare_state import CompareState
-from human_ui.prefetch import PairPrefetcher
+from human_ui.prefetch import store_prefetcher
 from human_ui.script import ScriptPlayer, load_script
 from human_ui.task_card import SeenCards, TaskCards
 from human_ui.teaching import TeachingModel, find_reward_model
@@ -246,8 +246,12 @@ def run_label(config: LabelConfig) -> LabelOutcome:
                 clip_fps=config.clip_fps,
                 lookahead=config.prefetch,
             )
-            prefetcher = PairPrefetcher(
-                store.pair, teaching=teaching, max_pairs=config.prefetch + 2
+            prefetcher = store_prefetcher(
+                store,
+                teaching=teaching,
+                max_pairs=config.prefetch + 2,
+                query_ids=config.query_ids,
+                annotator=annotator if config.each else None,
             )
             if config.review:
                 state.enter_review()

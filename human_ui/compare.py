@@ -29,6 +29,7 @@ from human_ui.compare_layout import HELP_ROWS, compare_layout, plain
 from human_ui.compare_state import CompareState
 from human_ui.playback import SPEEDS
 from human_ui.prefetch import PairPrefetcher, PreparedPair
+from human_ui.redraw import IDLE_WAIT_MS, RedrawGate
 from human_ui.script import ScriptPlayer
 from human_ui.task_card import TaskCards
 from human_ui.task_card_view import TaskCardView
@@ -82,7 +83,8 @@ class CompareWindow:
         self.exit_when_done = exit_when_done
         self.run_status, self.close_with_run = run_status, close_with_run
         self.run_view: RunView | None = None  # the run's progress, polled in update()
-        self.frames_drawn = 0
+        self.frames_drawn = 0  # loop iterations (a still scene is not redrawn each one)
+        self.redraw = RedrawGate()
         self.task_cards = task_cards or TaskCards(describe_goal)
         self.card_view = TaskCardView()
         self._envs_seen: set[str] = set()  # envs whose task card was considered
@@ -123,13 +125,44 @@ class CompareWindow:
         while not self.finished:
             if self.script is not None:
                 self.script.tick()
-            for event in pygame.event.get():
+            events = pygame.event.get()
+            if not events and self.script is None and not self.moving():
+                event = pygame.event.wait(IDLE_WAIT_MS)  # still: sleep until input or timeout
+                events = [] if event.type == pygame.NOEVENT else [event, *pygame.event.get()]
+            for event in events:
                 self.handle_event(event)
             self.update(dt_ms / 1000.0)
-            self.draw()
-            pygame.display.flip()
+            moving = bool(events) or self.script is not None or self.moving()
+            if self.redraw.due(self.scene_key(), moving=moving):
+                self.draw()
+                pygame.display.flip()
             dt_ms = clock.tick(self.fps)
             self.frames_drawn += 1
+
+    def moving(self) -> bool:
+        """Whether the window animates: clips playing or rendering, a drag, the task card."""
+        state = self.state
+        if self._dragging or state.help_page is HelpPage.TASK:
+            return True
+        return state.current is not None and not (state.ready and state.playback.paused)
+
+    def scene_key(self) -> tuple[object, ...]:
+        """What the window shows, in a few values: a change means a redraw."""
+        state = self.state
+        return (
+            self.surface.get_size(),
+            state.current,
+            state.ready,
+            state.mode,
+            state.help_page,
+            state.show_teaching,
+            state.message,
+            state.progress.text,
+            state.playback.frame,
+            state.playback.speed_index,
+            len(state.history),
+            None if self.run_view is None else self.run_view.text,
+        )
 
     def button_centre(self, name: str) -> tuple[int, int] | None:
         """Centre of the button called ``name`` (for scripts), or ``None``."""
@@ -191,7 +224,10 @@ class CompareWindow:
             self.run_view = self.run_status()
         self.prefetcher.want(state.upcoming(), self._render_box)
         prepared = self.current_prepared()
-        state.update(dt_s, frames_ready=prepared is not None and prepared.ok)
+        playable = prepared is not None and prepared.ok and prepared.playable(self.play_fps)
+        if playable and prepared is not None:
+            state.playback.rendered = prepared.rendered  # played while the rest renders
+        state.update(dt_s, frames_ready=playable)
         if state.current is not None and state.ready:
             self.first_frame_at.setdefault(state.current, self.frames_drawn)
         env_id = None if state.pair is None else state.pair.left.env_id
@@ -200,10 +236,16 @@ class CompareWindow:
             if self.task_cards.first_use(state.annotator, env_id):
                 state.help_page = HelpPage.TASK
 
+    @property
+    def play_fps(self) -> float:
+        """Clip frames shown per second at the current speed."""
+        playback = self.state.playback
+        return playback.clip_fps * playback.speed
+
     def current_prepared(self) -> PreparedPair | None:
-        """The shown pair's frames, if rendered."""
+        """The shown pair's frames, rendered or rendering (the lists grow)."""
         current = self.state.current
-        return None if current is None else self.prefetcher.get(current)
+        return None if current is None else self.prefetcher.peek(current)
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -356,10 +398,16 @@ class CompareWindow:
             message = self._caught_up_text() if side == 0 else "r: review"
             draw_text(surface, message, fonts.body, Theme.MUTED, box.center, anchor="center")
             return
-        if prepared is None:
+        if prepared is None or (prepared.ok and not state.ready):
             done, total = self.prefetcher.progress(state.current)
             text = f"rendering… {done}/{total} frames" if total else "rendering…"
             draw_text(surface, text, fonts.body, Theme.MUTED, box.center, anchor="center")
+            bar = pygame.Rect(0, 0, box.width // 2, max(4, fonts.unit // 3))
+            bar.midtop = (box.centerx, box.centery + fonts.body.get_linesize())
+            pygame.draw.rect(surface, Theme.MUTED, bar, width=1)
+            filled = bar.inflate(-2, -2)
+            filled.width = round(filled.width * done / total) if total else 0
+            pygame.draw.rect(surface, colour, filled)
             if state.wait_notice:  # an answer key came before the clips: say so where one looks
                 below = (box.centerx, box.centery + 2 * fonts.body.get_linesize())
                 notice, font = state.wait_notice, fonts.small

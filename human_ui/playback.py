@@ -4,8 +4,18 @@ The two clips of a pair play in sync and loop; after the last frame the picture 
 moment (``hold_s``) so the end of a clip can be seen, then playback starts again at frame 0.
 Nothing here draws: the window asks :attr:`Playback.frame` what to show.
 
+A pair may start playing while its later frames are still rendering, as a video stream
+does: :func:`can_start` says when the frames rendered so far and the measured render rate
+guarantee that every later frame is rendered before playback reaches it, and
+:attr:`Playback.rendered` holds the position at the last rendered frame (counted in
+:attr:`Playback.stalls`) should rendering fall behind anyway (a slower machine, a faster
+speed chosen while it renders).
+
 Classes:
     Playback: a looping frame position advanced by wall-clock time.
+
+Functions:
+    can_start: whether a partly rendered pair can play without ever waiting for a frame.
 
 Attributes:
     SPEEDS: the playback speeds offered, slowest first (0.25x to 4x).
@@ -16,6 +26,44 @@ from __future__ import annotations
 from hfrl_gym.errors import ConfigError
 
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+RATE_MARGIN = 1.25
+""":func:`can_start` assumes rendering this many times slower than measured."""
+
+
+def can_start(
+    num_frames: int, rendered: int, render_fps: float, play_fps: float, margin: float = RATE_MARGIN
+) -> bool:
+    """Whether playback can start now and never reach a frame that is not rendered yet.
+
+    Frame ``k`` is shown ``k / play_fps`` seconds after the start; rendering at
+    ``render_fps / margin`` frames a second, frame ``k >= rendered`` is ready
+    ``(k + 1 - rendered) * margin / render_fps`` seconds from now. Both are linear in ``k``, so
+    the first and the last frame not rendered yet decide.
+
+    Args:
+        num_frames: frames in the pair (``T + 1`` of the longer clip).
+        rendered: frames of the pair rendered so far (both clips), from frame 0.
+        render_fps: measured frames of the pair rendered per second (0: not measured yet).
+        play_fps: frames shown per second (clip frames per second times the speed).
+        margin: how many times slower than measured rendering is assumed to be.
+
+    Example:
+        >>> can_start(51, 51, 0.0, 30.0)  # all rendered
+        True
+        >>> can_start(51, 2, 60.0, 30.0), can_start(51, 2, 10.0, 30.0)
+        (True, False)
+        >>> can_start(51, 40, 10.0, 30.0)  # 11 frames left at 8/s, reached in 1.7 s: fine
+        True
+    """
+    if rendered >= num_frames:
+        return True
+    if rendered < 1 or render_fps <= 0:
+        return False
+    seconds_per_frame = margin / render_fps
+    return all(
+        (k + 1 - rendered) * seconds_per_frame <= k / play_fps for k in (rendered, num_frames - 1)
+    )
 
 
 class Playback:
@@ -47,15 +95,34 @@ class Playback:
         self.speed_index = SPEEDS.index(1.0)
         self.paused = False
         self.num_frames = 1
+        self.rendered = 1
+        self.stalls = 0
+        self._stalled = False
         self._position = 0.0  # in frames; may run past the last frame by the hold time
         self.reset(num_frames)
 
-    def reset(self, num_frames: int) -> None:
-        """Start a new pair of ``num_frames`` frames at frame 0 (speed and pause are kept)."""
+    def reset(self, num_frames: int, rendered: int | None = None) -> None:
+        """Start a new pair of ``num_frames`` frames at frame 0 (speed and pause are kept).
+
+        Args:
+            num_frames: frames in the longer clip of the pair, at least 1.
+            rendered: frames rendered so far (``None``: all of them); see :attr:`rendered`.
+        """
         if num_frames < 1:
             raise ConfigError(f"num_frames must be at least 1, got {num_frames}")
         self.num_frames = int(num_frames)
+        self.rendered = self.num_frames if rendered is None else rendered
+        self._stalled = False
         self._position = 0.0
+
+    @property
+    def rendered(self) -> int:
+        """Frames that can be shown (rendered so far); playback holds at the last of them."""
+        return self._rendered
+
+    @rendered.setter
+    def rendered(self, num_frames: int) -> None:
+        self._rendered = min(max(1, int(num_frames)), self.num_frames)
 
     @property
     def speed(self) -> float:
@@ -64,8 +131,8 @@ class Playback:
 
     @property
     def frame(self) -> int:
-        """Index of the frame to show, in ``[0, num_frames)``."""
-        return min(int(self._position), self.num_frames - 1)
+        """Index of the frame to show, in ``[0, rendered)``."""
+        return min(int(self._position), self.num_frames - 1, self.rendered - 1)
 
     @property
     def fraction(self) -> float:
@@ -79,6 +146,12 @@ class Playback:
         if self.paused or dt_s <= 0:
             return
         self._position += dt_s * self.clip_fps * self.speed
+        if self.rendered < self.num_frames and self._position >= self.rendered:
+            self.stalls += not self._stalled  # one stall however many ticks it lasts
+            self._stalled = True
+            self._position = float(self.rendered - 1)
+            return
+        self._stalled = False
         loop_length = self.num_frames + self.hold_s * self.clip_fps * self.speed
         if self._position >= loop_length:
             self._position %= loop_length
@@ -92,12 +165,12 @@ class Playback:
     def step(self, num_frames: int) -> None:
         """Pause and move by ``num_frames`` frames (negative: back), wrapping around."""
         self.paused = True
-        self._position = float((self.frame + num_frames) % self.num_frames)
+        self._position = float(min((self.frame + num_frames) % self.num_frames, self.rendered - 1))
 
     def seek(self, fraction: float) -> None:
         """Jump to a fraction of the clip (clamped to ``[0, 1]``); playing continues."""
         fraction = min(max(float(fraction), 0.0), 1.0)
-        self._position = float(round(fraction * (self.num_frames - 1)))
+        self._position = float(min(round(fraction * (self.num_frames - 1)), self.rendered - 1))
 
     def restart(self) -> None:
         """Go back to frame 0."""

@@ -1,12 +1,22 @@
 """Render upcoming pairs in a background thread, so an answer never waits for rendering.
 
-MuJoCo renders about 100-160 ms a frame in software here, so a 50-step pair takes seconds.
 The window tells a :class:`PairPrefetcher` which queries it will show next (most urgent
-first); one background thread renders them, frame by frame, into pygame surfaces, and keeps
-a few finished pairs (the shown one, the upcoming ones, the last answered for undo). A pair
-that stops being wanted while it renders is abandoned. The thread runs at a lower CPU
-priority (``nice`` 10, inherited by MuJoCo's software-rendering threads), so playback stays
-smooth and rendering uses the spare CPU.
+first) and the size it shows clips at; one background thread renders them at that size,
+frame by frame, left and right in turn, into :class:`~human_ui.prepared.PreparedPair` s the
+window can already hold: playback starts once the frames rendered so far and the measured
+render rate guarantee the rest arrives in time (:meth:`PreparedPair.playable`). A few pairs
+are kept in memory (the shown one, the upcoming ones, the last answered for undo), within
+``max_pairs`` and ``max_bytes``; a pair that stops being wanted while it renders is abandoned.
+
+With a :class:`~hfrl_gym.frame_cache.FrameCache`, finished clips are written to disk, a
+wanted clip found there is read instead of rendered, and when nothing wanted needs work the
+thread renders ahead into the cache every query ``ahead()`` names (all pending queries, in the
+order they will be shown), so a burst of answers finds its pairs on disk.
+
+The thread runs at a lower CPU priority (``nice`` 10, inherited by MuJoCo's software-rendering
+threads), so the window's loop stays smooth and rendering takes the CPU the window leaves.
+It is a thread, not a process: MuJoCo and pygame release the GIL while they draw, and the
+window's loop is idle most of a frame (docs/BENCHMARKS.md, desktop window).
 
 The render env lives in that thread (GL contexts belong to the thread that made them), so
 MuJoCo must use a thread-safe off-screen backend (``MUJOCO_GL=egl`` or ``osmesa``). Call
@@ -14,11 +24,12 @@ MuJoCo must use a thread-safe off-screen backend (``MUJOCO_GL=egl`` or ``osmesa`
 first classic-control render, which initialises pygame from this thread otherwise.
 
 Classes:
-    PreparedPair: a pair's frames as surfaces, plus the teaching overlay's numbers.
+    FrameRenderer: what the prefetcher needs from a renderer.
     PairPrefetcher: the background renderer.
 
 Functions:
-    fit_size: the largest size of a given aspect ratio inside a box.
+    window_renderer: the renderer the window uses (MuJoCo without multisampling).
+    store_prefetcher: the window's prefetcher on a store, with its frame cache and ahead list.
 """
 
 from __future__ import annotations
@@ -26,9 +37,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -36,10 +47,28 @@ import pygame
 
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.envs import get_spec
+from hfrl_gym.errors import ConfigError
+from hfrl_gym.frame_cache import FrameCache, cache_folder_for
+from hfrl_gym.store import LabelStore
+from human_ui.prepared import MUJOCO_ASPECT, PreparedPair, fit_size, to_surface
 from human_ui.teaching import TeachingInfo, TeachingModel
 
-MUJOCO_ASPECT = (1.0, 1.6)
-"""MuJoCo frames take the clip box's aspect ratio (width / height), clamped to this range."""
+__all__ = [
+    "MUJOCO_ASPECT",
+    "FrameRenderer",
+    "PairPrefetcher",
+    "PreparedPair",
+    "fit_size",
+    "store_prefetcher",
+    "to_surface",
+    "window_renderer",
+]
+
+AHEAD_POLL_S = 1.0
+"""Seconds between calls of ``ahead()`` while the thread has nothing else to do."""
+
+AHEAD_QUERIES = 64
+"""Pending queries :func:`store_prefetcher` renders ahead into the cache, at most."""
 
 
 class FrameRenderer(Protocol):
@@ -62,60 +91,12 @@ class FrameRenderer(Protocol):
     def close(self) -> None: ...
 
 
-def _default_renderer() -> FrameRenderer:
+def window_renderer() -> FrameRenderer:
+    """A :class:`~hfrl_gym.render.ClipRenderer` without MuJoCo's multisampling (2-2.5x
+    faster in software OpenGL, the same picture at clip sizes)."""
     from hfrl_gym.render import ClipRenderer
 
-    return ClipRenderer()
-
-
-def fit_size(aspect: float, box: tuple[int, int]) -> tuple[int, int]:
-    """The largest ``(width, height)`` with ``width / height == aspect`` inside ``box``.
-
-    Example:
-        >>> fit_size(1.5, (600, 300)), fit_size(1.0, (600, 300))
-        ((450, 300), (300, 300))
-    """
-    box_w, box_h = max(1, int(box[0])), max(1, int(box[1]))
-    if box_w / box_h > aspect:
-        return max(1, round(box_h * aspect)), box_h
-    return box_w, max(1, round(box_w / aspect))
-
-
-def to_surface(frame: np.ndarray) -> pygame.Surface:
-    """A ``(H, W, 3)`` uint8 frame as a pygame surface (no display needed)."""
-    frame = np.ascontiguousarray(frame, dtype=np.uint8)
-    return pygame.image.frombuffer(frame.tobytes(), (frame.shape[1], frame.shape[0]), "RGB")
-
-
-@dataclass
-class PreparedPair:
-    """A pair ready to show.
-
-    Attributes:
-        query_id: the query.
-        left: the left clip's frames, ``T_left + 1`` surfaces of one size.
-        right: the right clip's frames.
-        teaching: the reward model's view of the pair, when there is a model.
-        teaching_note: why there is no ``teaching`` (or which model gave it).
-        error: why the pair could not be rendered (then ``left`` and ``right`` are empty).
-
-    Example:
-        >>> PreparedPair(3, [], [], error="no GL").ok
-        False
-    """
-
-    query_id: int
-    left: list[pygame.Surface]
-    right: list[pygame.Surface]
-    teaching: TeachingInfo | None = None
-    teaching_note: str = ""
-    error: str | None = None
-    num_bytes: int = field(default=0, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the frames are there."""
-        return self.error is None
+    return ClipRenderer(multisample=False)
 
 
 class _AbandonedError(Exception):
@@ -129,10 +110,13 @@ class PairPrefetcher:
         load_pair: ``query_id -> ClipPair`` (called in the background thread).
         make_renderer: makes the renderer, in the background thread.
         teaching: explains pairs for the teaching overlay (``None``: no overlay numbers).
-        max_pairs: finished pairs kept; the least recently wanted are dropped first.
+        max_pairs: pairs kept in memory; the least recently wanted are dropped first.
+        max_bytes: pixel bytes kept in memory, beyond the wanted pairs.
+        cache: rendered clips on disk, read before rendering and written after.
+        ahead: the queries to render into ``cache`` when nothing wanted needs work, soonest
+            needed first (called in the background thread; ignored without ``cache``).
 
     Example:
-        >>> import numpy as np
         >>> from hfrl_gym.recording import record_random_clips
         >>> a, b = record_random_clips("hfrl/CartPole-v0", num_clips=2, clip_num_steps=3, seed=0)
         >>> prefetcher = PairPrefetcher({7: ClipPair(a, b, 7)}.__getitem__)
@@ -147,20 +131,30 @@ class PairPrefetcher:
         self,
         load_pair: Callable[[int], ClipPair],
         *,
-        make_renderer: Callable[[], FrameRenderer] = _default_renderer,
+        make_renderer: Callable[[], FrameRenderer] = window_renderer,
         teaching: TeachingModel | None = None,
         max_pairs: int = 6,
+        max_bytes: int = 512 * 2**20,
+        cache: FrameCache | None = None,
+        ahead: Callable[[], Sequence[int]] | None = None,
     ) -> None:
         self._load_pair = load_pair
         self._make_renderer = make_renderer
         self._teaching = teaching
         self.max_pairs = max(1, max_pairs)
+        self.max_bytes = max(1, max_bytes)
+        self.cache = cache
+        self._ahead = ahead if cache is not None else None
         self._cond = threading.Condition()
         self._wanted: list[int] = []
         self._box = (320, 240)
+        self._box_known = False  # nothing is rendered ahead before the window says its size
         self._done: OrderedDict[int, PreparedPair] = OrderedDict()
+        self._partial: dict[int, PreparedPair] = {}
         self._progress: dict[int, tuple[int, int]] = {}
         self._aspects: dict[str, float] = {}
+        self._ahead_checked: set[tuple[int, tuple[int, int]]] = set()
+        self._next_ahead_poll = 0.0
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="hfrl-prefetch", daemon=True)
         self._thread.start()
@@ -174,15 +168,21 @@ class PairPrefetcher:
             if wanted == self._wanted and box == self._box:
                 return
             self._wanted, self._box = wanted, (max(1, box[0]), max(1, box[1]))
+            self._box_known = True
             for query_id in reversed(wanted):
                 if query_id in self._done:
                     self._done.move_to_end(query_id)
             self._cond.notify_all()
 
     def get(self, query_id: int) -> PreparedPair | None:
-        """The finished pair, or ``None`` while it is not rendered yet."""
+        """The finished pair, or ``None`` while it is not completely rendered."""
         with self._cond:
             return self._done.get(query_id)
+
+    def peek(self, query_id: int) -> PreparedPair | None:
+        """The pair, finished or still rendering (its frame lists grow), or ``None``."""
+        with self._cond:
+            return self._done.get(query_id) or self._partial.get(query_id)
 
     def progress(self, query_id: int) -> tuple[int, int]:
         """``(frames rendered, frames in the pair)`` of a pair being rendered (0, 0 if not)."""
@@ -203,6 +203,7 @@ class PairPrefetcher:
         self._thread.join(timeout=30)
         with self._cond:
             self._done.clear()
+            self._partial.clear()
 
     # -- background thread ---------------------------------------------------------------
 
@@ -212,6 +213,13 @@ class PairPrefetcher:
                 return query_id, self._box
         return None
 
+    def _has_work(self) -> bool:
+        if self._closing or self._next_job() is not None:
+            return True
+        if self._ahead is None or not self._box_known:
+            return False
+        return time.monotonic() >= self._next_ahead_poll
+
     def _run(self) -> None:
         renderer: FrameRenderer | None = None
         if hasattr(os, "setpriority"):  # the window first: render with the spare CPU
@@ -220,15 +228,23 @@ class PairPrefetcher:
         try:
             while True:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._closing or self._next_job() is not None)
+                    timeout = None
+                    if self._ahead is not None and self._box_known:
+                        timeout = max(0.0, self._next_ahead_poll - time.monotonic())
+                    if not self._cond.wait_for(self._has_work, timeout):
+                        continue
                     if self._closing:
                         return
                     job = self._next_job()
+                renderer = renderer or self._make_renderer()
                 if job is None:
+                    try:
+                        self._render_ahead(renderer)
+                    except Exception:  # ahead is a bonus: the wanted pair reports the error
+                        self._next_ahead_poll = time.monotonic() + 30 * AHEAD_POLL_S
                     continue
                 query_id, box = job
                 try:
-                    renderer = renderer or self._make_renderer()
                     prepared = self._prepare(renderer, query_id, box)
                 except _AbandonedError:
                     continue
@@ -242,19 +258,22 @@ class PairPrefetcher:
     def _finish(self, prepared: PreparedPair) -> None:
         with self._cond:
             self._progress.pop(prepared.query_id, None)
+            self._partial.pop(prepared.query_id, None)
             self._done[prepared.query_id] = prepared
             wanted = set(self._wanted)
+            held = sum(pair.num_bytes for pair in self._done.values())
             for query_id in list(self._done):
-                if len(self._done) <= self.max_pairs:
+                if len(self._done) <= self.max_pairs and held <= self.max_bytes:
                     break
                 if query_id not in wanted:
-                    del self._done[query_id]
+                    held -= self._done.pop(query_id).num_bytes
             self._cond.notify_all()
 
     def _still_wanted(self, query_id: int, done: int, total: int) -> None:
         with self._cond:
             if self._closing or query_id not in self._wanted:
                 self._progress.pop(query_id, None)
+                self._partial.pop(query_id, None)
                 raise _AbandonedError
             self._progress[query_id] = (done, total)
 
@@ -270,32 +289,131 @@ class PairPrefetcher:
             self._aspects[clip.env_id] = frame.shape[1] / frame.shape[0]
         return fit_size(self._aspects[clip.env_id], box)
 
+    def _cached(self, clip: Clip, size: tuple[int, int]) -> np.ndarray | None:
+        if self.cache is None or clip.states is None:
+            return None
+        return self.cache.get(clip.uid, *size)
+
     def _prepare(
         self, renderer: FrameRenderer, query_id: int, box: tuple[int, int]
     ) -> PreparedPair:
         pair = self._load_pair(query_id)
-        total = pair.left.num_steps + pair.right.num_steps + 2
-        sides: list[list[pygame.Surface]] = []
-        num_bytes = 0
-        for clip in (pair.left, pair.right):
-            width, height = self._size(renderer, clip, box)
-            surfaces: list[pygame.Surface] = []
-            if clip.states is None:
-                self._still_wanted(query_id, len(sides) * (total // 2), total)
-                surfaces = [to_surface(f) for f in renderer.render_frames(clip, width, height)]
+        clips = (pair.left, pair.right)
+        sizes = [self._size(renderer, clip, box) for clip in clips]
+        totals = [clip.num_steps + 1 for clip in clips]
+        prepared = PreparedPair(query_id, [], [], left_total=totals[0], right_total=totals[1])
+        prepared.teaching, prepared.teaching_note = self._explain(pair)
+        to_render: list[tuple[list[pygame.Surface], Clip, tuple[int, int]]] = []
+        for side, clip, size in zip((prepared.left, prepared.right), clips, sizes, strict=True):
+            frames = self._cached(clip, size)
+            if frames is None and clip.states is None:
+                frames = renderer.render_frames(clip, *size)
+            if frames is None:
+                to_render.append((side, clip, size))
             else:
+                side.extend(to_surface(frame) for frame in frames)
+        with self._cond:
+            self._partial[query_id] = prepared
+        fresh = self._render_interleaved(renderer, prepared, to_render)
+        if self.cache is not None:
+            for (_, clip, _), frames in zip(to_render, fresh, strict=True):
+                self.cache.put(clip.uid, np.stack(frames))
+        surfaces = [*prepared.left, *prepared.right]
+        prepared.num_bytes = sum(s.get_width() * s.get_height() * 3 for s in surfaces)
+        return prepared
+
+    def _render_interleaved(
+        self,
+        renderer: FrameRenderer,
+        prepared: PreparedPair,
+        jobs: list[tuple[list[pygame.Surface], Clip, tuple[int, int]]],
+    ) -> list[list[np.ndarray]]:
+        """Frame ``i`` of each clip in turn, so both clips grow together; the rate is measured.
+
+        Returns the frames rendered, per job, when there is a cache to write them to.
+        """
+        rendered: list[list[np.ndarray]] = [[] for _ in jobs]
+        total = prepared.num_frames * 2
+        started = time.perf_counter()
+        for index in range(prepared.num_frames):
+            for (side, clip, (width, height)), frames in zip(jobs, rendered, strict=True):
+                states = clip.states if clip.states is not None else ()
+                if index >= len(states):
+                    continue
+                done = len(prepared.left) + len(prepared.right)
+                self._still_wanted(prepared.query_id, done, total)
+                frame = renderer.render_state(clip.env_id, states[index], width, height)
+                if self.cache is not None:
+                    frames.append(frame)
+                side.append(to_surface(frame))
+            prepared.render_fps = (index + 1) / max(time.perf_counter() - started, 1e-6)
+        return rendered
+
+    def _explain(self, pair: ClipPair) -> tuple[TeachingInfo | None, str]:
+        if self._teaching is None:
+            return None, ""
+        try:
+            return self._teaching.explain(pair), self._teaching.note
+        except Exception as error:  # the overlay says why instead of losing the frames
+            return None, f"reward model failed on this pair: {error}"
+
+    def _render_ahead(self, renderer: FrameRenderer) -> None:
+        """Render into the cache the clips of ``ahead()`` not there yet, one clip at a time."""
+        self._next_ahead_poll = time.monotonic() + AHEAD_POLL_S
+        if self._ahead is None or self.cache is None:
+            return
+        with self._cond:
+            box = self._box
+            wanted = set(self._wanted)
+        for query_id in self._ahead():
+            if (query_id, box) in self._ahead_checked or query_id in wanted:
+                continue
+            pair = self._load_pair(query_id)
+            for clip in (pair.left, pair.right):
+                size = self._size(renderer, clip, box)
+                if clip.states is None or (clip.uid, *size) in self.cache:
+                    continue
+                frames = []
                 for state in clip.states:
-                    done = sum(len(side) for side in sides) + len(surfaces)
-                    self._still_wanted(query_id, done, total)
-                    frame = renderer.render_state(clip.env_id, state, width, height)
-                    surfaces.append(to_surface(frame))
-            num_bytes += sum(s.get_width() * s.get_height() * 3 for s in surfaces)
-            sides.append(surfaces)
-        info, note = None, ""
-        if self._teaching is not None:
-            try:
-                info = self._teaching.explain(pair)
-                note = self._teaching.note
-            except Exception as error:  # the overlay says why instead of losing the frames
-                note = f"reward model failed on this pair: {error}"
-        return PreparedPair(query_id, sides[0], sides[1], info, note, num_bytes=num_bytes)
+                    with self._cond:
+                        if self._closing or self._next_job() is not None:
+                            return  # the window needs the thread: this clip is started again
+                    frames.append(renderer.render_state(clip.env_id, state, *size))
+                self.cache.put(clip.uid, np.stack(frames))
+            self._ahead_checked.add((query_id, box))
+
+
+def store_prefetcher(
+    store: LabelStore,
+    *,
+    teaching: TeachingModel | None = None,
+    max_pairs: int = 6,
+    query_ids: Sequence[int] | None = None,
+    annotator: str | None = None,
+) -> PairPrefetcher:
+    """The comparison window's prefetcher: pairs from ``store``, clips cached on disk beside it
+    (:func:`~hfrl_gym.frame_cache.cache_folder_for`; no cache when that folder cannot be
+    made), and the store's pending queries rendered ahead into the cache.
+
+    Args:
+        store: the open label store.
+        teaching: explains pairs for the teaching overlay.
+        max_pairs: pairs kept in memory.
+        query_ids: render ahead only these queries (a training round); ``None``: all.
+        annotator: render ahead the queries this annotator has not answered (``None``: the
+            queries nobody answered).
+    """
+    try:
+        cache: FrameCache | None = FrameCache(cache_folder_for(store.path))
+    except ConfigError:
+        cache = None
+
+    def pending() -> list[int]:
+        queries = store.pending_queries(
+            annotator=annotator, limit=AHEAD_QUERIES, query_ids=query_ids
+        )
+        return [query.id for query in queries]
+
+    return PairPrefetcher(
+        store.pair, teaching=teaching, max_pairs=max_pairs, cache=cache, ahead=pending
+    )

@@ -79,6 +79,17 @@ def test_mujoco_clip_renders_natively_at_the_size_asked() -> None:
         assert np.array_equal(one, live[3])
 
 
+def test_mujoco_without_multisampling_is_the_same_picture_at_the_size_asked() -> None:
+    clip, live = _record("hfrl/HalfCheetah-v0", 3, seed=1, width=96, height=64)
+    with ClipRenderer(multisample=False) as renderer:
+        frames = renderer.render_frames(clip, width=96, height=64)
+    assert frames.shape == live.shape
+    assert not np.array_equal(frames, live)  # edges are not smoothed ...
+    difference = np.abs(frames.astype(np.int16) - live.astype(np.int16))
+    assert difference.mean() < 2.0  # ... and nothing else changes
+    assert np.mean(difference.max(axis=3) > 64) < 0.02
+
+
 def test_clip_with_frames_is_only_resized() -> None:
     rng = np.random.default_rng(0)
     stored = rng.integers(0, 256, size=(4, 30, 40, 3), dtype=np.uint8)

@@ -120,6 +120,8 @@ def test_buttons_answer_and_undo_by_click(window: CompareWindow) -> None:
 
 def test_scrubber_click_and_drag_seek(window: CompareWindow) -> None:
     _until_ready(window)
+    window.prefetcher.wait(window.state.current, timeout_s=30)  # seeking stops at the last
+    window.update(0.0)  # frame rendered: play while the rest renders, then seek anywhere
     scrubber = window.layout.scrubber
     window.handle_event(
         pygame.event.Event(

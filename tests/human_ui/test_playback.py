@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hfrl_gym.errors import ConfigError
-from human_ui.playback import SPEEDS, Playback
+from human_ui.playback import SPEEDS, Playback, can_start
 
 
 def test_plays_at_clip_fps_times_speed_and_loops_after_the_hold() -> None:
@@ -71,3 +71,63 @@ def test_reset_keeps_speed_and_pause() -> None:
 def test_bad_settings_are_refused(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
         Playback(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("render_fps", "clip_fps", "num_frames"),
+    [(60.0, 30.0, 51), (20.0, 30.0, 51), (6.0, 30.0, 51), (100.0, 30.0, 2), (2.0, 120.0, 300)],
+)
+def test_playback_started_by_can_start_never_waits_for_a_renderer_of_known_rate(
+    render_fps: float, clip_fps: float, num_frames: int
+) -> None:
+    """A fake clock: frame k is rendered at (k + 1) / render_fps; playback starts at the first
+    moment can_start allows, before the last frame is rendered, and never stalls."""
+    dt_s = 1 / 240
+
+    def rendered_at(t_s: float) -> int:
+        return min(num_frames, int(t_s * render_fps + 1e-9))
+
+    t_s = 0.0
+    while not can_start(num_frames, rendered_at(t_s), render_fps, clip_fps):
+        t_s += dt_s
+    assert rendered_at(t_s) < num_frames  # it starts while the rest renders
+    playback = Playback(num_frames, clip_fps=clip_fps)
+    playback.reset(num_frames, rendered=rendered_at(t_s))
+    shown = [playback.frame]
+    while shown[-1] < num_frames - 1:
+        t_s += dt_s
+        playback.rendered = rendered_at(t_s)
+        playback.advance(dt_s)
+        shown.append(playback.frame)
+    assert playback.stalls == 0
+    assert shown == sorted(shown)  # in order, to the last frame
+
+
+def test_can_start_waits_for_a_measured_rate_and_starts_at_once_when_fast_enough() -> None:
+    assert not can_start(51, 1, 0.0, 30.0)  # no rate yet
+    assert not can_start(51, 0, 1000.0, 30.0)  # nothing to show
+    assert can_start(51, 1, 1000.0, 30.0)
+    assert can_start(51, 51, 0.0, 30.0)
+    slow = [n for n in range(1, 52) if can_start(51, n, 10.0, 30.0)]
+    # at 8 frames/s (10 / 1.25) against 30/s, frame 50 must be ready by 1.67 s: 13 left at most
+    assert slow[0] == 51 - 13
+
+
+def test_playback_holds_at_the_last_rendered_frame_and_counts_one_stall() -> None:
+    playback = Playback(num_frames=20, clip_fps=10.0)
+    playback.reset(20, rendered=5)
+    for _ in range(20):
+        playback.advance(0.1)
+        assert playback.frame <= 4
+    assert playback.stalls == 1
+    playback.rendered = 20
+    playback.advance(0.1)
+    assert playback.frame == 5  # carries on from where it held
+    playback.step(10)
+    assert playback.frame == 15
+    playback.reset(20, rendered=3)
+    playback.seek(1.0)
+    assert playback.frame == 2  # never a frame that is not rendered
+    playback.step(5)
+    assert playback.frame == 2
+    assert playback.stalls == 1

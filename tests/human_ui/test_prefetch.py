@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pygame
@@ -11,9 +12,10 @@ import pytest
 
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import RenderError
+from hfrl_gym.frame_cache import FrameCache
 from hfrl_gym.recording import record_random_clips
 from hfrl_gym.render import ClipRenderer
-from human_ui.prefetch import PairPrefetcher, fit_size
+from human_ui.prefetch import PairPrefetcher, PreparedPair, fit_size
 from human_ui.teaching import TeachingInfo
 from tests.ui_helpers import synthetic_clip
 
@@ -192,3 +194,97 @@ def _wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
             return
         deadline.wait(0.01)
     raise AssertionError("condition not met in time")
+
+
+def test_a_pair_is_shown_while_it_renders_both_clips_in_turn() -> None:
+    gate = threading.Semaphore(0)
+    renderer = FakeRenderer(gate)
+    pairs = {1: _pair(1, num_steps=5, env_id="hfrl/HalfCheetah-v0")}  # no aspect frame
+    prefetcher = PairPrefetcher(pairs.__getitem__, make_renderer=lambda: renderer)
+    prefetcher.want([1], box=(60, 40))
+    for _ in range(5):
+        gate.release()
+    _wait_for(lambda: prefetcher.progress(1)[0] >= 4)
+    partial = prefetcher.peek(1)
+    assert partial is not None
+    assert prefetcher.get(1) is None  # not finished
+    assert (partial.num_frames, partial.complete) == (6, False)
+    assert 2 <= partial.rendered <= 3  # left and right in turn: both clips grow together
+    assert abs(len(partial.left) - len(partial.right)) <= 1
+    assert renderer.log[:4] == [10.0, 15.0, 10.0, 15.0]
+    for _ in range(20):
+        gate.release()
+    finished = prefetcher.wait(1, timeout_s=10)
+    prefetcher.close()
+    assert finished is partial  # the window's object filled in place
+    assert finished.complete
+    assert (len(finished.left), len(finished.right)) == (6, 6)
+    assert finished.render_fps > 0
+
+
+def test_playable_only_once_the_rest_will_arrive_in_time_and_then_stays() -> None:
+    pair = PreparedPair(1, [None] * 3, [None] * 3, left_total=51, right_total=51)
+    pair.render_fps = 0.0
+    assert not pair.playable(30.0)  # rate unknown
+    pair.render_fps = 10.0
+    assert not pair.playable(30.0)  # 48 frames left at 8/s: playback would catch up
+    pair.left += [None] * 40
+    pair.right += [None] * 40
+    assert pair.playable(30.0)
+    pair.render_fps = 1.0  # a slower machine later: playback already started, keeps going
+    assert pair.playable(30.0)
+    assert not PreparedPair(2, [], [], error="no GL").playable(30.0)
+
+
+def test_cached_clips_are_read_not_rendered(tmp_path: Path) -> None:
+    cache = FrameCache(tmp_path)
+    pairs = {1: _pair(1, env_id="hfrl/HalfCheetah-v0")}
+    first = FakeRenderer()
+    prefetcher = PairPrefetcher(pairs.__getitem__, make_renderer=lambda: first, cache=cache)
+    prefetcher.want([1], box=(60, 40))
+    rendered = prefetcher.wait(1, timeout_s=10)
+    prefetcher.close()
+    assert first.log  # rendered once ...
+    second = FakeRenderer()
+    prefetcher = PairPrefetcher(pairs.__getitem__, make_renderer=lambda: second, cache=cache)
+    prefetcher.want([1], box=(60, 40))
+    again = prefetcher.wait(1, timeout_s=10)
+    prefetcher.want([1], box=(90, 60))  # another size is another key: rendered
+    prefetcher.close()
+    assert second.log == []  # ... and read back at the same size
+    assert rendered is not None
+    assert again is not None
+    for before, after in zip(rendered.right, again.right, strict=True):
+        np.testing.assert_array_equal(_pixels(before), _pixels(after))
+
+
+def test_pending_queries_are_rendered_ahead_into_the_cache(tmp_path: Path) -> None:
+    cache = FrameCache(tmp_path)
+    pairs = {q: _pair(q, env_id="hfrl/HalfCheetah-v0") for q in (1, 2, 3)}
+    renderer = FakeRenderer()
+    prefetcher = PairPrefetcher(
+        pairs.__getitem__, make_renderer=lambda: renderer, cache=cache, ahead=lambda: [1, 2, 3]
+    )
+    prefetcher.want([], box=(60, 40))  # the window shows nothing yet
+    clips = [clip for pair in pairs.values() for clip in (pair.left, pair.right)]
+    _wait_for(lambda: all((clip.uid, 60, 40) in cache for clip in clips))
+    prefetcher.want([2], box=(60, 40))
+    shown = prefetcher.wait(2, timeout_s=10)
+    prefetcher.close()
+    assert shown is not None
+    assert shown.complete
+    assert sorted(set(renderer.log)) == [10.0, 15.0, 20.0, 25.0, 30.0, 35.0]
+    assert len(renderer.log) == 6 * 3  # every frame once: pair 2 came from the cache
+
+
+def test_memory_is_capped_in_bytes_keeping_the_wanted_pairs() -> None:
+    pair_bytes = 2 * 3 * 60 * 40 * 3  # two clips of three 60x40 frames
+    prefetcher = _prefetcher(FakeRenderer(), max_pairs=10, max_bytes=2 * pair_bytes)
+    for query_id in (1, 2, 3):
+        prefetcher.want([query_id, 9], box=(60, 40))
+        assert prefetcher.wait(query_id, timeout_s=10) is not None
+    assert prefetcher.get(9) is not None  # wanted all along: kept
+    assert prefetcher.get(3) is not None
+    assert prefetcher.get(1) is None
+    assert prefetcher.get(2) is None
+    prefetcher.close()
