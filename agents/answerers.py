@@ -2,9 +2,10 @@
 
 The loop hands each round's queries to one :class:`Answerer` and goes on once every query has
 an answer in the store. Answerers are interchangeable: a scripted teacher in this process, other
-processes answering the store (``hfrl label`` windows), and the comparison window in this
-process (``human_ui.answerer.WindowAnswerer``, handed in by the command that composes the run,
-since ``agents`` never imports ``human_ui``).
+processes answering the store (``hfrl label`` windows), and the comparison window
+(``human_ui.answerer.RunWindow``, one window for a whole run; ``WindowAnswerer`` for the
+lessons), handed in by the command that composes the run, since ``agents`` never imports
+``human_ui``.
 
 Classes:
     Answerer: the protocol, ``answer(store, queries)``.
@@ -41,7 +42,7 @@ class Answerer(Protocol):
 
 
 class WindowFactory(Protocol):
-    """Makes the comparison window's answerer (``human_ui.answerer.WindowAnswerer`` is one).
+    """Makes the comparison window's answerer (``human_ui.answerer.RunWindow`` is one).
 
     The ``hfrl`` command hands it to ``hfrl train`` and ``hfrl lesson``, for a person to
     answer in the window, since ``agents`` never imports ``human_ui``.

@@ -1,10 +1,11 @@
 """human_ui: the desktop windows (pygame) on top of the label store.
 
 Modules:
-    app: ``run_label``, ``label_queries`` (``hfrl train --teacher human``), ``open_window``.
+    app: ``run_label``, ``label_queries`` (the lessons' window), ``open_window``.
     cli: the ``hfrl`` command, the composition root of every layer (the console script).
     window_cli: ``hfrl label`` and ``hfrl play`` argument parsing.
-    answerer: ``WindowAnswerer``, the window as the loop's answerer (``--teacher human``).
+    answerer: ``RunWindow`` (one window for a ``--teacher human`` run) and ``WindowAnswerer``
+        (the window in this process, lessons): the window as the loop's answerer.
     compare: the comparison window; compare_layout: its geometry.
     compare_state: the comparison state machine (no surfaces); commands: keys and commands.
     playback: looping playback position, speeds.

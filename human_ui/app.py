@@ -7,7 +7,7 @@ Classes:
 Functions:
     open_window: initialise pygame and open a resizable window (``RenderError`` if impossible).
     run_label: the comparison window on a store, until the person quits (or it is done).
-    label_queries: the window on one training round's queries (``hfrl train --teacher human``).
+    label_queries: the window on a set of queries, in this process (the lessons).
     goal_describer: the header line of an env: its task, or the alternative goal being taught.
     label_store_path: the store a path names (a store file, or a run folder holding one).
     run_folder_of: the run folder a store belongs to, or ``None``.
@@ -299,7 +299,8 @@ def label_queries(
 ) -> int:
     """Open the comparison window on exactly these queries; return when all are answered.
 
-    Used by ``hfrl train --teacher human`` for each round's queries. Every answer is committed
+    Used by the lessons (``WindowAnswerer``); ``hfrl train --teacher human`` keeps one window
+    open for its whole run instead (``human_ui.answerer.RunWindow``). Every answer is committed
     when given, so a run stopped here loses nothing and can be resumed.
 
     Args:
