@@ -83,8 +83,10 @@ def test_the_runs_status_is_drawn_and_redrawn_when_it_changes(run: Path) -> None
         colours = _status_row_colours(window)
         assert Theme.MUTED in colours
         assert window.run_view.text.startswith("PPO training · round 1/2 · 1 refit")
+        before = window.scene_key()
         writer.update(Phase.WAITING, pending_queries=2)
         window.update(1 / 60)
+        assert window.scene_key() != before  # a redraw is due
         assert window.run_view.text.startswith("waiting for answers (2 pending)")
         assert not window.finished
         writer.finish()
