@@ -2,12 +2,13 @@
 
 A clip stores snapshots, not pixels; frames are made only for clips a person will see, by
 restoring each snapshot into a render env and rendering it. Classic control envs render at
-their own size (600x400 or 500x500) and are resized (about 1 ms a frame: their drawing does
-not scale, so they cannot draw at another size); MuJoCo envs render at the size asked, never
-larger. Resizing uses Pillow. MuJoCo's off-screen multisampling (4x) can be turned off for a
-window, where it costs 2-2.5x the render time in software OpenGL for edges that look the same
-at clip sizes (``ClipRenderer(multisample=False)``); videos keep it. Video encoding
-(imageio, imageio-ffmpeg) is imported only when a video is written.
+their own size (600x400 or 500x500) and are resized (Gymnasium draws some of their parts in
+fixed pixels, so they cannot draw at another size; the resize costs about 3 ms of CPU a frame
+at 600x400, twice the drawing); MuJoCo envs render at the size asked, never larger.
+Resizing uses Pillow. MuJoCo's off-screen multisampling (4x) can be turned off for a window,
+where it costs 2-2.5x the render time in software OpenGL for edges that look the same at clip
+sizes (``ClipRenderer(multisample=False)``); videos keep it. Video encoding (imageio,
+imageio-ffmpeg) is imported only when a video is written.
 
 Classes:
     ClipRenderer: keeps render envs (one per env id and size) and renders clips and states.
