@@ -2,7 +2,8 @@
 
 Sub-commands (added to the ``hfrl`` parser by :func:`add_commands`):
     envs     print the suite: ids, horizons, spaces, goals.
-    record   record clips from a suite env with a random policy into a label store.
+    record   record clips from a suite env with a random policy into a label store, and
+             post pairs of them whose clips do not look the same.
     gif      re-render stored clips (one, or a query's two side by side) to GIF or MP4.
     store    inspect, export or import a label store; pair-demos posts queries pairing a
              person's demonstrations (``hfrl_gym.demo_queries``).
