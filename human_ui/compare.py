@@ -25,7 +25,7 @@ import pygame
 
 from hfrl_gym.run_status import RunView
 from human_ui.commands import Command, HelpPage, Mode, answer_text
-from human_ui.compare_layout import HELP_ROWS, compare_layout, plain
+from human_ui.compare_layout import HELP_ROWS, compare_layout, plain, task_card_rect
 from human_ui.compare_state import CompareState
 from human_ui.playback import SPEEDS
 from human_ui.prefetch import PairPrefetcher, PreparedPair
@@ -299,16 +299,10 @@ class CompareWindow:
         elif state.help_page is HelpPage.TASK:
             self._draw_task_card()
 
-    def task_card_rect(self) -> pygame.Rect:
-        """Where the task card is drawn: most of the window, above the answer buttons."""
-        layout = self.layout
-        bottom = min(b.rect.top for b in layout.buttons) - layout.fonts.unit // 2
-        return pygame.Rect(20, 20, layout.size[0] - 40, max(40, bottom - 20))
-
     def _draw_task_card(self) -> None:
         pair = self.state.pair
         cards, fonts = self.task_cards, self.layout.fonts
-        rect = self.task_card_rect()
+        rect = task_card_rect(self.layout)
         if pair is None:
             note = [("", "the task card needs a pair to show: waiting for queries")]
             draw_panel(self.surface, rect, "Your task", note, fonts)

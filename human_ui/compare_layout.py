@@ -5,6 +5,7 @@ Classes:
 
 Functions:
     compare_layout: the layout of a window size.
+    task_card_rect: where the task card goes (over the clips, under the header).
     plain: text with arrow glyphs spelled out, for fonts without them.
 
 Attributes:
@@ -124,6 +125,23 @@ def _row(rect: pygame.Rect, weights: list[float], gap: int) -> list[pygame.Rect]
         rects.append(pygame.Rect(x, rect.top, width, rect.height))
         x += width + gap
     return rects
+
+
+def task_card_rect(layout: CompareLayout) -> pygame.Rect:
+    """The task card's rectangle: over the clips and the controls, between the header and
+    the answer buttons (both stay visible).
+
+    Example:
+        >>> pygame.font.init()
+        >>> layout = compare_layout((1280, 800), teaching=False)
+        >>> card = task_card_rect(layout)
+        >>> card.top > layout.header.bottom, card.bottom < layout.button("left").rect.top
+        (True, True)
+    """
+    gap = layout.fonts.unit // 2
+    top = layout.header.bottom + gap
+    bottom = min(button.rect.top for button in layout.buttons) - gap
+    return pygame.Rect(layout.header.left, top, layout.header.width, max(40, bottom - top))
 
 
 def compare_layout(size: tuple[int, int], *, teaching: bool) -> CompareLayout:

@@ -82,9 +82,7 @@ class TaskCardView:
             examples: the example clips (``None``: still being found and rendered).
             tick_s: seconds since the window opened (which example frame is shown).
         """
-        shade = pygame.Surface(rect.size, pygame.SRCALPHA)
-        shade.fill((*Theme.PANEL, 250))
-        surface.blit(shade, rect)
+        pygame.draw.rect(surface, Theme.PANEL, rect, border_radius=8)  # hides the clips
         pygame.draw.rect(surface, Theme.MUTED, rect, width=2, border_radius=8)
         pad, width = fonts.unit, rect.width - 2 * fonts.unit
         x, y = rect.left + pad, rect.top + pad

@@ -14,7 +14,7 @@ from hfrl_gym.store import LabelStore
 from human_ui.app import open_window
 from human_ui.commands import Command, HelpPage
 from human_ui.compare import CompareWindow
-from human_ui.compare_layout import compare_layout
+from human_ui.compare_layout import compare_layout, task_card_rect
 from human_ui.compare_state import CompareState
 from human_ui.prefetch import PairPrefetcher, PreparedPair
 from human_ui.script import ScriptPlayer, parse_script
@@ -309,7 +309,7 @@ def test_the_task_card_draws_its_words_and_both_examples(tmp_path: Path) -> None
         for box in boxes:
             crop = pixels[box.left : box.right, box.top : box.bottom].astype(np.int64)
             assert crop.std() > 10  # a CartPole frame, not the panel
-        card = window.task_card_rect()
+        card = task_card_rect(window.layout)
         assert all(card.contains(box) for box in boxes)
         words = pixels[card.left : card.right, card.top : boxes[0].top]
         for colour in (Theme.GOOD, Theme.BAD, Theme.TEXT):  # "Good: …", "Bad: …", the title

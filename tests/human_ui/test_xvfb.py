@@ -22,7 +22,7 @@ from PIL import Image
 
 from hfrl_gym.recording import record_clips
 from hfrl_gym.store import LabelStore
-from human_ui.compare_layout import compare_layout
+from human_ui.compare_layout import compare_layout, task_card_rect
 from human_ui.play import play_layout
 from human_ui.widgets import Theme
 from tests.ui_helpers import HFRL, ui_env, write_script
@@ -82,12 +82,15 @@ def _screenshot(display: str, path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def _show_and_grab(display: str, tmp_path: Path, args: list[str], name: str) -> np.ndarray:
-    """Run `hfrl ARGS` in a window on ``display``; screenshot it once the script says so."""
-    script = write_script(
-        tmp_path / f"{name}.jsonl",
-        [{"until": "ready"}, {"frames": 20, "print": "ready"}, {"frames": 3000, "quit": True}],
-    )
+def _show_and_grab(
+    display: str, tmp_path: Path, args: list[str], name: str, *, keys: tuple[str, ...] = ()
+) -> np.ndarray:
+    """Run `hfrl ARGS` in a window on ``display``; screenshot it once the script says so
+    (``keys`` pressed once it is ready, then a few seconds to settle)."""
+    pressed = [{"key": key} for key in keys]
+    settle = 240 if keys else 20
+    steps = [{"until": "ready"}, *pressed, {"frames": settle, "print": "ready"}]
+    script = write_script(tmp_path / f"{name}.jsonl", [*steps, {"frames": 3000, "quit": True}])
     env = ui_env(tmp_path, SDL_VIDEODRIVER="x11", DISPLAY=display, SDL_VIDEO_WINDOW_POS="0,0")
     command = [str(HFRL), *args, "--size", f"{SIZE[0]}x{SIZE[1]}", "--script", str(script)]
     process = subprocess.Popen(
@@ -144,6 +147,23 @@ def test_compare_window_shows_two_different_clips(
     assert np.abs(left - right).mean() > 1.0, "the two clips look the same"
     header = _crop(image, layout.header)
     assert (np.abs(header - np.array(Theme.BACKGROUND)).sum(axis=2) > 100).mean() > 0.01  # text
+
+
+def test_the_task_card_shows_its_words_and_a_good_and_a_bad_clip(
+    display: str, tmp_path: Path
+) -> None:
+    _pair_store(tmp_path / "labels.sqlite", "hfrl/CartPole-v0", 40)  # a steady and a random clip
+    args = ["label", "labels.sqlite", "--annotator", "ana"]
+    image = _show_and_grab(display, tmp_path, args, "task-card-cartpole", keys=("h",))
+    pygame.font.init()
+    layout = compare_layout(SIZE, teaching=False)
+    card = _crop(image, task_card_rect(layout))
+    for colour in (Theme.TEXT, Theme.GOOD, Theme.BAD):  # title, "Good: …", "Bad: …"
+        assert (np.abs(card - np.array(colour)).sum(axis=2) < 40).sum() > 50, colour
+    white = (card >= 245).all(axis=2)  # CartPole's white sky: only the example clips have it
+    assert white.mean() > 0.03, "no example clip on the card"
+    columns = np.flatnonzero(white.any(axis=0))
+    assert columns.min() < card.shape[1] // 2 < columns.max(), "not two examples side by side"
 
 
 def test_play_window_shows_the_env(display: str, tmp_path: Path) -> None:
