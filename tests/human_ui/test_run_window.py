@@ -16,6 +16,7 @@ import pytest
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.run_status import Phase, StatusPoller, StatusWriter
 from hfrl_gym.store import LabelStore
+from human_ui.answerer import RunWindow
 from human_ui.app import LabelConfig, open_window, run_label
 from human_ui.compare import CompareWindow
 from human_ui.compare_state import CompareState
@@ -124,6 +125,20 @@ def test_closing_with_a_run_needs_a_run_status(run: Path, tmp_path: Path) -> Non
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match=r"without store\.sqlite"):
         run_label(LabelConfig(store=tmp_path / "empty", annotator="ana"))
+
+
+def test_a_window_that_cannot_start_stops_the_run_saying_how_to_resume(
+    run: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    window = RunWindow("ana", resume_command="hfrl train --resume run", poll_s=0.05)
+    with (
+        LabelStore(run / "store.sqlite", create=False) as store,  # no status.json: refused
+        pytest.raises(ConfigError, match=r"exit status 2.*2 of this round's 2") as error,
+    ):
+        window.answer(store, store.queries())
+    assert "Resume with `hfrl train --resume run`" in str(error.value)
+    assert "--close-with-run" in capfd.readouterr().err  # the window's own one-line error
+    assert (window.opened, window.is_open) == (1, False)
 
 
 _DRIVE = """
