@@ -47,6 +47,9 @@ from human_ui.commands import (
 )
 from human_ui.playback import Playback
 
+NO_PAIR = "no pair to answer: waiting for queries"
+"""What an answer key says when no pair is shown (until one is)."""
+
 CLAIM_AHEAD = 1
 """Sharing a store, a window claims the shown query and this many more (others get the rest)."""
 
@@ -236,6 +239,8 @@ class CompareState:
             self.pair = None
             return
         self.pair = self.pair_for(query_id)
+        if self.message == NO_PAIR:  # there is one now
+            self.message = ""
         self.playback.reset(max(self.pair.left.num_steps, self.pair.right.num_steps) + 1)
         self.history = self.store.answers(query_id=query_id, annotator=self.annotator)
 
@@ -326,7 +331,7 @@ class CompareState:
         next one."""
         query_id = self.current
         if query_id is None:
-            self.message = "no pair to answer: waiting for queries"
+            self.message = NO_PAIR
             return
         if not self.ready:  # a pair nobody has seen cannot be judged: say so, keep nothing
             self.message = f"{choice.value} not saved: wait until the clips appear, then answer"

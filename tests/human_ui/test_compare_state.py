@@ -90,6 +90,24 @@ def _press_unready(state: CompareState, *names: str) -> None:
         state.update(0.1, frames_ready=False)
 
 
+def test_an_answer_with_no_pair_is_said_until_the_next_pair_shows(tmp_path: Path) -> None:
+    path = tmp_path / "labels.sqlite"
+    make_query_store(path, 1)
+    clock = FakeClock()
+    with LabelStore(path) as store:
+        state = _state(store, clock, poll_s=1.0)
+        _press(state, "left", "right")  # the second one finds no pair
+        assert state.done
+        assert state.message == "no pair to answer: waiting for queries"
+        uids = store.clip_uids()
+        store.add_queries([(uids[0], uids[1])])
+        clock.now += 1.5
+        state.update(0.1, frames_ready=False)
+        assert state.current == 2
+        assert state.message == ""  # not true any more
+        assert len(store.answers()) == 1
+
+
 def test_only_the_wait_notice_goes_when_the_clips_appear(store: LabelStore) -> None:
     state = CompareState(store, "ana", clock=FakeClock())
     state.handle_event(key("right"))
