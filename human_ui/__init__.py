@@ -11,6 +11,8 @@ Modules:
     playback: looping playback position, speeds.
     prefetch: background rendering of upcoming pairs.
     teaching: the reward model's view of a pair (teaching overlay).
+    task_card: the task card (what to judge, a good and a bad example, first-use memory);
+        task_card_view: its drawing.
     play: the play window; play_state: keyboard play and recording (no surfaces).
     annotator: the annotator's name.
     script: scripted input (``--script FILE``).
