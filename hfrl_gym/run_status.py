@@ -394,12 +394,16 @@ class StatusPoller:
     """Polls a run folder's status for a window: cheap enough to call every frame.
 
     The file is looked at (one ``stat``) at most every ``interval_s`` and read only when it
-    changed; a damaged file keeps the last good status, with the reason in the text.
+    changed; a damaged file keeps the last good status, with the reason in the text. A reader
+    that has the run's store open passes ``live_counts``: the labels answered and pending are
+    then the store's own, at each look, rather than those the training process wrote when its
+    phase began (it writes no more while it waits for answers).
 
     Args:
         run_root: the run folder.
         interval_s: least seconds between two looks at the file.
         clock: monotonic seconds (tests pass a fake one).
+        live_counts: ``() -> (queries answered, queries pending)`` from the run's store.
 
     Example:
         >>> import tempfile
@@ -418,9 +422,10 @@ class StatusPoller:
         *,
         interval_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        live_counts: Callable[[], tuple[int, int]] | None = None,
     ) -> None:
         self.run_root = Path(run_root)
-        self.interval_s, self.clock = interval_s, clock
+        self.interval_s, self.clock, self.live_counts = interval_s, clock, live_counts
         self._looked = -float("inf")
         self._key: tuple[int, int, int] | None = None
         self._status: RunStatus | None = None
@@ -446,12 +451,16 @@ class StatusPoller:
                 self._status, self._error = read_status(self.run_root), ""
             except ConfigError as error:
                 self._error = str(error)
-        if self._status is None:
+        status = self._status
+        if status is None:
             return None
-        alive = None if self._status.phase.ended else process_alive(self._status)
-        text = describe(self._status, alive=alive)
+        if self.live_counts is not None and not status.phase.ended:
+            answered, pending = self.live_counts()
+            status = dataclasses.replace(status, labels_answered=answered, pending_queries=pending)
+        alive = None if status.phase.ended else process_alive(status)
+        text = describe(status, alive=alive)
         if self._error:
             text = f"{text} (status unreadable now: {self._error})"
-        ended = self._status.phase.ended or alive is False
-        self._view = RunView(self._status, alive, text, ended)
+        ended = status.phase.ended or alive is False
+        self._view = RunView(status, alive, text, ended)
         return self._view

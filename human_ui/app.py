@@ -154,6 +154,16 @@ def run_folder_of(store_path: Path) -> Path | None:
     return None
 
 
+def _run_poller(run_root: Path, store: LabelStore) -> StatusPoller:
+    """The run's status, with the labels answered and pending counted in the store itself."""
+
+    def live_counts() -> tuple[int, int]:
+        counts = store.counts()
+        return counts["answered"], counts["pending"]
+
+    return StatusPoller(run_root, live_counts=live_counts)
+
+
 def _run_goal(store_path: Path) -> str | None:
     config = store_path.parent / "config.json"  # a run folder's TrainConfig
     try:
@@ -266,7 +276,7 @@ def run_label(config: LabelConfig) -> LabelOutcome:
                 max_frames=config.max_frames,
                 exit_when_done=config.exit_when_done,
                 task_cards=cards,
-                run_status=None if run_root is None else StatusPoller(run_root).poll,
+                run_status=None if run_root is None else _run_poller(run_root, store).poll,
                 close_with_run=config.close_with_run,
             )
             window.run()

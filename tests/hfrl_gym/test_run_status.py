@@ -178,3 +178,18 @@ def test_a_run_whose_process_is_gone_has_ended(tmp_path: Path) -> None:
     assert view is not None
     assert (view.alive, view.ended, view.finished) == (False, True, False)
     assert "its training process is gone" in view.text
+
+
+def test_a_reader_with_the_store_shows_its_live_counts(tmp_path: Path) -> None:
+    counts = [(0, 6)]
+    poller = StatusPoller(tmp_path, interval_s=0, live_counts=lambda: counts[-1])
+    writer = _writer(tmp_path)
+    writer.update(Phase.WAITING, round_index=0, labels_answered=0, pending_queries=6)
+    assert poller.poll().text.startswith("waiting for answers (6 pending) · round 1/4 · labels 0/")
+    counts.append((4, 2))  # answered in the window; the trainer writes nothing while it waits
+    view = poller.poll()
+    assert view.text.startswith("waiting for answers (2 pending) · round 1/4 · labels 4/100")
+    assert read_status(tmp_path).labels_answered == 0  # the file itself is the trainer's
+    writer.update(Phase.STOPPED, labels_answered=4, pending_queries=2)
+    counts.append((5, 1))
+    assert poller.poll().status.labels_answered == 4  # an ended run's own last word

@@ -13,11 +13,12 @@ import numpy as np
 import pygame
 import pytest
 
+from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.run_status import Phase, StatusPoller, StatusWriter
 from hfrl_gym.store import LabelStore
 from human_ui.answerer import RunWindow
-from human_ui.app import LabelConfig, open_window, run_label
+from human_ui.app import LabelConfig, _run_poller, open_window, run_label
 from human_ui.compare import CompareWindow
 from human_ui.compare_state import CompareState
 from human_ui.prefetch import PairPrefetcher
@@ -107,6 +108,15 @@ def test_a_stopped_run_is_said_in_red_and_closes_a_run_window(run: Path) -> None
             "run stopped: the labelling window was closed · labels 0/6 · env steps 0/3,000"
         )
         assert window.finished
+
+
+def test_the_window_counts_labels_in_the_store_while_the_run_waits(run: Path) -> None:
+    _writer(run).update(Phase.WAITING, round_index=0, labels_answered=0, pending_queries=2)
+    with LabelStore(run / "store.sqlite", create=False) as store:
+        store.add_answer(store.queries()[0].id, Answer(Choice.LEFT, annotator="ana"))
+        view = _run_poller(run, store).poll()
+    assert view is not None
+    assert view.text.startswith("waiting for answers (1 pending) · round 1/2 · labels 1/6")
 
 
 def test_a_run_folder_opens_its_store_and_a_finished_run_closes_the_window(run: Path) -> None:
