@@ -319,7 +319,7 @@ class CompareWindow:
         colour = Theme.MUTED if not view.ended else Theme.GOOD if view.finished else Theme.BAD
         return draw_text(
             self.surface,
-            f"run: {view.text}",
+            view.text if view.text.startswith("run ") else f"run: {view.text}",
             layout.fonts.small,
             colour,
             layout.status.midright,
