@@ -104,6 +104,7 @@ class AsyncLog:
         handovers: ``(ppo_env_steps, version)`` each time PPO took up a new reward model.
         first_fit_at: ``time.monotonic()`` when the first fit of this process ended (``None``:
             the run resumed after it).
+        first_wait_s: seconds PPO waited for the first answers (the only wait for answers).
         rollout_gaps_s: seconds between consecutive rollouts after the first fit (taking up
             a model, posting queries, checkpoints): PPO's pauses; none waits for answers.
         labels_done_at: env steps when every label was posted and answered (``None``: never).
@@ -114,6 +115,7 @@ class AsyncLog:
     refits: int = 0
     handovers: list[tuple[int, int]] = field(default_factory=list)
     first_fit_at: float | None = None
+    first_wait_s: float = 0.0
     rollout_gaps_s: list[float] = field(default_factory=list)
     labels_done_at: int | None = None
     posted: int = 0
@@ -184,6 +186,7 @@ class AsyncLoop:
         self.log = AsyncLog(num_labels=plan.num_labels, num_env_steps=plan.num_env_steps)
         self.newest: list[Clip] = []  # replaced whole, never changed: the refit thread reads it
         self._last_saved_steps = self.agent.env_steps
+        self._fitted_answers: int | None = None  # answers the model was fit on, when known
 
     # The schedule -----------------------------------------------------------------------
 
@@ -197,7 +200,7 @@ class AsyncLoop:
             rng=self.rng,
             version=self.log.refits,
             probe_clips=lambda: self.newest,
-            fitted_answers=self._answers() if self.log.first_fit_at is not None else None,
+            fitted_answers=self._fitted_answers,  # None (resumed): refit at once
         )
         refitter.start()
         try:
@@ -220,12 +223,15 @@ class AsyncLoop:
             clips = self._first_clips()
             queries = self._post(clips, self.plan.first_queries)
         self.newest = clips
+        started = time.monotonic()
         self._wait_for(queries, clips)
+        self.log.first_wait_s = time.monotonic() - started
         self._top_up(clips)  # pairs for the person while the first fit and checkpoint run
+        self._fitted_answers = self._answers()  # those coming during the fit: refit at once
         self.parts.reward.fit(self.store, probe=clips)  # self.fitter's, reporting its phase
         self.log.refits += 1
         self.log.first_fit_at = time.monotonic()
-        self.say(f"first reward fit on {self._answers()} answers; PPO starts")
+        self.say(f"first reward fit on {self._fitted_answers} answers; PPO starts")
         self._checkpoint()
 
     def train_until_spent(self, refitter: BackgroundRefitter) -> None:

@@ -8,8 +8,9 @@ Functions:
 The parts are the synchronous loop's (``agents.rlhf_loop.build_parts``); the schedule is
 ``agents.async_loop.AsyncLoop``. The run folder is the same as a synchronous run's, plus
 ``status.json`` (``hfrl_gym.run_status``, mode ``async``) and, in ``summary.json``, an
-``asynchronous`` section: refits, handovers, labels posted and answered, PPO's longest pause
-between rollouts, and which budget ran out first.
+``asynchronous`` section: refits, handovers, labels posted and answered, PPO's wait for the
+first answers and its longest pause between rollouts after them, and which budget ran out
+first.
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ def _async_summary(log: AsyncLog) -> dict[str, Any]:
         "labels_answered": log.answered,
         "queries_unanswered": log.pending,
         "labels_done_at_env_step": log.labels_done_at,
+        "first_answers_wait_s": round(log.first_wait_s, 3),
         "longest_pause_between_rollouts_s": round(max(log.rollout_gaps_s, default=0.0), 3),
         "ending": log.ending(),
     }
