@@ -26,6 +26,7 @@ import numpy as np
 from agents.answerers import Answerer
 from agents.async_loop import AsyncLog, AsyncLoop, AsyncPlan
 from agents.config import TrainConfig
+from agents.ppo_agent import PPOAgent
 from agents.rlhf_loop import build_parts, plan_run
 from agents.run_folder import RunFolder
 from agents.summary import finish_run
@@ -120,6 +121,7 @@ def _train(
     plan = plan_run(config)
     built = build_parts(config, plan, resume=resume, show_progress=show_progress, answerer=answerer)
     run = built.checkpoint.run
+    _one_tensorboard_log(built.agent)
     assert built.fitter is not None  # --async is refused without a learned reward
     loop = AsyncLoop(
         built.parts,
@@ -156,9 +158,23 @@ def _train(
         built.status.stop(error)  # the window and the label server say the run stopped
         raise
     finally:
+        built.agent.ppo.logger.close()
         built.progress.close()
         built.agent.close()
         built.parts.store.close()
+
+
+def _one_tensorboard_log(agent: PPOAgent) -> None:
+    """One TensorBoard writer for the run's many short ``learn`` calls (one per rollout).
+
+    SB3 makes a new logger, and so a new event file with an open writer, at each ``learn``
+    unless it was given one: thousands of rollouts would open thousands of files.
+    """
+    folder = agent.ppo.tensorboard_log
+    if folder:
+        from stable_baselines3.common.logger import configure
+
+        agent.ppo.set_logger(configure(str(Path(folder) / "ppo_async"), ["tensorboard"]))
 
 
 def _async_summary(log: AsyncLog) -> dict[str, Any]:

@@ -229,6 +229,8 @@ def test_an_async_run_keeps_its_budgets_and_swaps_models_only_between_rollouts(
         json.loads((tmp_path / "run" / "state.json").read_text())["env_steps"]
         == (summary["env_steps"])
     )
+    # one TensorBoard writer for all the rollouts' learn calls, not one file each
+    assert len(list((tmp_path / "run" / "tensorboard").rglob("events.out.tfevents.*"))) == 1
     status = read_status(tmp_path / "run")
     assert status is not None
     assert status.phase is Phase.FINISHED
