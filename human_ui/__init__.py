@@ -8,8 +8,10 @@ Modules:
         (the window in this process, lessons): the window as the loop's answerer.
     compare: the comparison window; compare_layout: its geometry.
     compare_state: the comparison state machine (no surfaces); commands: keys and commands.
-    playback: looping playback position, speeds.
-    prefetch: background rendering of upcoming pairs.
+    playback: looping playback position, speeds, when a partly rendered pair can start.
+    prefetch: background rendering of upcoming pairs (and of pending ones into the frame
+        cache); prepared: a pair's frames as surfaces, growing while they render.
+    redraw: when a window redraws (a still screen is not redrawn every tick).
     teaching: the reward model's view of a pair (teaching overlay).
     task_card: the task card (what to judge, a good and a bad example, first-use memory);
         task_card_view: its drawing.

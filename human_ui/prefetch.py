@@ -13,10 +13,12 @@ wanted clip found there is read instead of rendered, and when nothing wanted nee
 thread renders ahead into the cache every query ``ahead()`` names (all pending queries, in the
 order they will be shown), so a burst of answers finds its pairs on disk.
 
-The thread runs at a lower CPU priority (``nice`` 10, inherited by MuJoCo's software-rendering
-threads), so the window's loop stays smooth and rendering takes the CPU the window leaves.
-It is a thread, not a process: MuJoCo and pygame release the GIL while they draw, and the
-window's loop is idle most of a frame (docs/BENCHMARKS.md, desktop window).
+The thread runs at the window's CPU priority by default (``nice``: 0 more). It used to run at
+``nice`` 10 to keep the window's frame times even, but beside a training run (``nice`` 0) that
+left it a tenth of the CPU training got, and pairs took many seconds to appear; a window frame
+drawn a few milliseconds late costs a person less than a pair that does not come. It is a
+thread, not a process: MuJoCo and pygame release the GIL while they draw, and the window's
+loop is idle most of a frame (docs/BENCHMARKS.md, desktop window).
 
 The render env lives in that thread (GL contexts belong to the thread that made them), so
 MuJoCo must use a thread-safe off-screen backend (``MUJOCO_GL=egl`` or ``osmesa``). Call
@@ -67,6 +69,9 @@ __all__ = [
 AHEAD_POLL_S = 1.0
 """Seconds between calls of ``ahead()`` while the thread has nothing else to do."""
 
+RECENT_FRAMES = 8
+"""The render rate is also measured over this many recent frames (the slower one counts)."""
+
 AHEAD_QUERIES = 64
 """Pending queries :func:`store_prefetcher` renders ahead into the cache, at most."""
 
@@ -99,6 +104,20 @@ def window_renderer() -> FrameRenderer:
     return ClipRenderer(multisample=False)
 
 
+def _render_rate(times: list[float], recent: int = RECENT_FRAMES) -> float:
+    """Frames per second: the slower of the whole render so far and its last ``recent`` frames
+    (a machine that just got busier), from the times each frame was done (``times[0]``: the
+    start).
+
+    Example:
+        >>> round(_render_rate([0.0, 0.1, 0.2, 0.3, 0.7], recent=2), 3)  # last two: 0.5 s
+        4.0
+    """
+    whole = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+    last = times[-recent - 1 :]
+    return min(whole, (len(last) - 1) / max(last[-1] - last[0], 1e-6))
+
+
 class _AbandonedError(Exception):
     """The pair being rendered is no longer wanted."""
 
@@ -115,6 +134,7 @@ class PairPrefetcher:
         cache: rendered clips on disk, read before rendering and written after.
         ahead: the queries to render into ``cache`` when nothing wanted needs work, soonest
             needed first (called in the background thread; ignored without ``cache``).
+        nice: how much lower than the window's the thread's CPU priority is (0: the same).
 
     Example:
         >>> from hfrl_gym.recording import record_random_clips
@@ -137,7 +157,9 @@ class PairPrefetcher:
         max_bytes: int = 512 * 2**20,
         cache: FrameCache | None = None,
         ahead: Callable[[], Sequence[int]] | None = None,
+        nice: int = 0,
     ) -> None:
+        self.nice = max(0, nice)
         self._load_pair = load_pair
         self._make_renderer = make_renderer
         self._teaching = teaching
@@ -222,9 +244,10 @@ class PairPrefetcher:
 
     def _run(self) -> None:
         renderer: FrameRenderer | None = None
-        if hasattr(os, "setpriority"):  # the window first: render with the spare CPU
+        if self.nice > 0 and hasattr(os, "setpriority"):  # MuJoCo's GL threads inherit it
             with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+                niceness = os.getpriority(os.PRIO_PROCESS, 0) + self.nice
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
         try:
             while True:
                 with self._cond:
@@ -334,7 +357,7 @@ class PairPrefetcher:
         """
         rendered: list[list[np.ndarray]] = [[] for _ in jobs]
         total = prepared.num_frames * 2
-        started = time.perf_counter()
+        times = [time.perf_counter()]  # when each frame of the pair was done
         for index in range(prepared.num_frames):
             for (side, clip, (width, height)), frames in zip(jobs, rendered, strict=True):
                 states = clip.states if clip.states is not None else ()
@@ -346,7 +369,8 @@ class PairPrefetcher:
                 if self.cache is not None:
                     frames.append(frame)
                 side.append(to_surface(frame))
-            prepared.render_fps = (index + 1) / max(time.perf_counter() - started, 1e-6)
+            times.append(time.perf_counter())
+            prepared.render_fps = _render_rate(times)
         return rendered
 
     def _explain(self, pair: ClipPair) -> tuple[TeachingInfo | None, str]:

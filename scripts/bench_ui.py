@@ -1,7 +1,19 @@
-"""Benchmark of the comparison window: playback frame time and answer-to-next-pair latency.
+"""Benchmark of the comparison window: a simulated person, playback frame time, latency.
 
 Runs the real window code (``CompareWindow``, ``CompareState``, ``PairPrefetcher``) under the
-dummy video driver, on stores of random-policy clips of CartPole and HalfCheetah:
+dummy video driver, on stores of random-policy clips.
+
+``--mode person`` (the default): a simulated person on every suite env, optionally while a
+real ``hfrl train`` runs in the background (``--load``). The store holds the queries when the
+window opens (posted by training); the prefetcher is the one ``hfrl label`` makes
+(``store_prefetcher``: frame cache beside the store, pending queries rendered ahead). The
+person watches each pair for ``--answer-every`` seconds after both clips' first frames are on
+screen, then answers; measured: from each answer to both clips' first frames of the next pair
+on screen (median, p95, max; the first pair after the window opens apart), and playback
+stalls once a pair started (``Playback.stalls``). Targets: <= 1 s for every env, <= 50 ms
+median for CartPole and Pendulum, 0 stalls.
+
+``--mode window`` (the earlier benchmark), on CartPole and HalfCheetah by default:
 
 * playback: the time of one loop iteration (events, update, draw, flip; the loop's
   ``tick`` left out) while two clips play, with the prefetcher idle and while it renders
@@ -12,7 +24,8 @@ dummy video driver, on stores of random-policy clips of CartPole and HalfCheetah
 
 Usage::
 
-    SDL_VIDEODRIVER=dummy MUJOCO_GL=egl python scripts/bench_ui.py [--clip-steps 50]
+    SDL_VIDEODRIVER=dummy MUJOCO_GL=egl python scripts/bench_ui.py --load [--answers 8]
+    SDL_VIDEODRIVER=dummy MUJOCO_GL=egl python scripts/bench_ui.py --mode window
 """
 
 from __future__ import annotations
@@ -21,6 +34,8 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,9 +52,20 @@ from hfrl_gym.store import LabelStore
 from human_ui.app import open_window
 from human_ui.compare import CompareWindow
 from human_ui.compare_state import CompareState
-from human_ui.prefetch import PairPrefetcher
+from human_ui.prefetch import PairPrefetcher, store_prefetcher
 
 SIZE = (1280, 800)
+SUITE = (
+    "hfrl/CartPole-v0",
+    "hfrl/Pendulum-v0",
+    "hfrl/MountainCarContinuous-v0",
+    "hfrl/Acrobot-v0",
+    "hfrl/InvertedPendulum-v0",
+    "hfrl/Reacher-v0",
+    "hfrl/HalfCheetah-v0",
+    "hfrl/Hopper-v0",
+    "hfrl/Walker2d-v0",
+)
 
 
 def make_store(path: Path, env_id: str, num_pairs: int, clip_steps: int) -> None:
@@ -139,37 +165,152 @@ def summary(ms: list[float]) -> str:
     return f"{median:.1f} / {p95:.1f} ms ({1000 / median:.0f} fps)"
 
 
-def main() -> None:
-    """Run the benchmark and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip-steps", type=int, default=50, help="steps per clip")
-    parser.add_argument("--answers", type=int, default=5, help="answers timed per env")
-    parser.add_argument(
-        "--envs", nargs="+", default=["hfrl/CartPole-v0", "hfrl/HalfCheetah-v0"], help="env ids"
-    )
-    args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}"
-    )
-    drivers = f"SDL_VIDEODRIVER={os.environ['SDL_VIDEODRIVER']} MUJOCO_GL={os.environ['MUJOCO_GL']}"
-    print(f"window {SIZE[0]}x{SIZE[1]}, {drivers}, clips of {args.clip_steps} steps")
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for env_id in args.envs:
-            rows.append(bench_env(env_id, args.clip_steps, args.answers, Path(folder)))
-            print(rows[-1], flush=True)
-    header = {
-        "env": "env",
-        "frames": "frames/clip",
-        "idle": "frame time, prefetcher idle (median / p95)",
-        "busy": "frame time, prefetcher rendering",
-        "latency": "answer -> next pair, ms (median / max)",
-        "cold": "without prefetch, ms",
+def loop_iteration(window: CompareWindow, clock: pygame.time.Clock, dt_s: float) -> bool:
+    """One iteration of ``CompareWindow.run``'s loop (events, update, draw when due, flip);
+    returns whether it drew."""
+    events = pygame.event.get()
+    for event in events:
+        window.handle_event(event)
+    window.update(dt_s)
+    if window.redraw.due(window.scene_key(), moving=bool(events) or window.moving()):
+        window.draw()
+        pygame.display.flip()
+        return True
+    return False
+
+
+def bench_person(
+    env_id: str, clip_steps: int, num_answers: int, answer_every_s: float, folder: Path
+) -> dict[str, str]:
+    """A simulated person answering every ``answer_every_s`` seconds on one env."""
+    path = folder / f"person-{env_id.split('/')[1]}.sqlite"
+    make_store(path, env_id, num_answers + 2, clip_steps)
+    open_window(SIZE, "bench")
+    store = LabelStore(path, create=False)
+    prefetcher = store_prefetcher(store, max_pairs=5)
+    state = CompareState(store, "bench", lookahead=3)
+    window = CompareWindow(state, prefetcher, describe_goal=str)
+    clock = pygame.time.Clock()
+    opened = time.perf_counter()
+    answered_at: float | None = None
+    shown_at = 0.0
+    first_pair_s = 0.0
+    latencies: list[float] = []
+    dt_s = 0.0
+    try:
+        while len(latencies) < num_answers:
+            current, was_ready = state.current, state.ready
+            drew = loop_iteration(window, clock, dt_s)
+            new_pair = state.current != current or not was_ready
+            if state.ready and new_pair and state.current is not None:
+                if not drew:  # first frames: on screen in this iteration
+                    window.draw()
+                    pygame.display.flip()
+                now = time.perf_counter()
+                shown_at = now
+                if answered_at is None:
+                    first_pair_s = now - opened
+                else:
+                    latencies.append(now - answered_at)
+            elif state.ready and time.perf_counter() - shown_at >= answer_every_s:
+                answered_at = time.perf_counter()
+                pygame.event.post(
+                    pygame.event.Event(pygame.KEYDOWN, key=pygame.K_LEFT, unicode="", mod=0)
+                )
+            if time.perf_counter() - opened > 900 or (state.current is None and state.done):
+                raise RuntimeError(f"{env_id}: no pair to answer after {len(latencies)} answers")
+            dt_s = clock.tick(60) / 1000.0
+        stalls = state.playback.stalls
+    finally:
+        prefetcher.close()
+        store.close()
+        pygame.display.quit()
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "env": env_id,
+        "first": f"{first_pair_s:.2f}",
+        "median": f"{1000 * statistics.median(ordered):.0f}",
+        "p95": f"{1000 * p95:.0f}",
+        "max": f"{1000 * ordered[-1]:.0f}",
+        "stalls": str(stalls),
     }
+
+
+def start_load(folder: Path) -> subprocess.Popen[bytes]:
+    """A real ``hfrl train`` on CartPole in the background, for as long as the benchmark runs."""
+    command = [
+        sys.executable, "-m", "human_ui.cli", "train", "--env", "hfrl/CartPole-v0",
+        "--teacher", "oracle", "--labels", "200", "--steps", "5000000", "--no-progress",
+        "--no-video", "--out", str(folder / "load-run"),
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def print_table(header: dict[str, str], rows: list[dict[str, str]]) -> None:
+    """A markdown table of ``rows`` with ``header``'s columns."""
     print("| " + " | ".join(header.values()) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(row[key] for key in header) + " |")
+
+
+def main() -> None:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["person", "window"], default="person")
+    parser.add_argument("--clip-steps", type=int, default=50, help="steps per clip")
+    parser.add_argument("--answers", type=int, default=8, help="answers timed per env")
+    parser.add_argument("--answer-every", type=float, default=3.0, help="person: seconds a pair")
+    parser.add_argument("--load", action="store_true", help="person: hfrl train in the background")
+    parser.add_argument("--envs", nargs="+", default=None, help="env ids (default: per mode)")
+    args = parser.parse_args()
+    envs = args.envs or (SUITE if args.mode == "person" else SUITE[:1] + SUITE[6:7])
+    machine = f"{platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}"
+    print(f"machine: {machine}, load average {os.getloadavg()[0]:.1f}", flush=True)
+    drivers = f"SDL_VIDEODRIVER={os.environ['SDL_VIDEODRIVER']} MUJOCO_GL={os.environ['MUJOCO_GL']}"
+    print(f"window {SIZE[0]}x{SIZE[1]}, {drivers}, clips of {args.clip_steps} steps")
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        load = start_load(Path(folder)) if args.load and args.mode == "person" else None
+        try:
+            if load is not None:
+                time.sleep(20)  # past torch's import: training under way
+                print(f"load: hfrl train (pid {load.pid}) running: {load.poll() is None}")
+            for env_id in envs:
+                if args.mode == "person":
+                    row = bench_person(
+                        env_id, args.clip_steps, args.answers, args.answer_every, Path(folder)
+                    )
+                else:
+                    row = bench_env(env_id, args.clip_steps, args.answers, Path(folder))
+                rows.append(row)
+                print(rows[-1], flush=True)
+            if load is not None:
+                print(f"load still running at the end: {load.poll() is None}")
+        finally:
+            if load is not None:
+                load.terminate()
+                load.wait(timeout=30)
+    if args.mode == "person":
+        header = {
+            "env": "env",
+            "first": "first pair after opening, s",
+            "median": "answer -> both first frames, median ms",
+            "p95": "p95 ms",
+            "max": "max ms",
+            "stalls": "stalls",
+        }
+    else:
+        header = {
+            "env": "env",
+            "frames": "frames/clip",
+            "idle": "frame time, prefetcher idle (median / p95)",
+            "busy": "frame time, prefetcher rendering",
+            "latency": "answer -> next pair, ms (median / max)",
+            "cold": "without prefetch, ms",
+        }
+    print_table(header, rows)
 
 
 if __name__ == "__main__":
