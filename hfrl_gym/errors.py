@@ -4,6 +4,7 @@ Classes:
     HfrlError: base of every error the ``hfrl`` command reports as one line (no traceback).
     UnknownEnvError: an env id that is not in the suite.
     StoreError: a label store that is missing, corrupt, foreign or of another schema version.
+    NotClaimedError: an answer to a query its claimant does not hold.
     ClipShapeError: a clip whose arrays do not agree in length or shape.
     CheckpointError: a reward-model checkpoint that is unreadable or does not match the env.
     RenderError: no rendering backend works (for MuJoCo: how to set ``MUJOCO_GL``).
@@ -26,6 +27,10 @@ class UnknownEnvError(HfrlError, KeyError):
 
 class StoreError(HfrlError):
     """A label store that cannot be opened or written as asked."""
+
+
+class NotClaimedError(StoreError):
+    """An answer to a query its claimant does not hold (the label server says 409)."""
 
 
 class ClipShapeError(HfrlError, ValueError):

@@ -11,6 +11,10 @@ Versions:
     2: ``answers.confidence`` (``much``/``slightly`` on a ``left``/``right`` answer, else
        NULL). Migrating 1 -> 2 adds the column (``ALTER TABLE ... ADD COLUMN``: no row is
        rewritten, every old answer reads as "no confidence given").
+    3: ``claims`` keyed by ``(query_id, claimant)`` with the claimant's ``annotator``, so a
+       query asked of several annotators (``shared_answers`` in meta) is leased to as many
+       claimants at once. Migrating 2 -> 3 copies every claim into the new table (the
+       annotator is the claimant's name up to its ``#``).
 
 Functions:
     build: write an empty store of the current schema to a new file.
@@ -27,13 +31,16 @@ from pathlib import Path
 from hfrl_gym.errors import StoreError
 from hfrl_gym.store_file import APPLICATION_ID, FIX_FOREIGN
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APP_MARKER = "hfrl_gym.label_store"
 RESERVED_META = ("app", "schema_version")
 CONFIDENCE_COLUMN = (
     "confidence TEXT CHECK (confidence IS NULL OR "
     "(confidence IN ('much', 'slightly') AND choice IN ('left', 'right')))"
 )
+CLAIMS_TABLE = """CREATE TABLE {name} (
+    query_id INTEGER NOT NULL REFERENCES queries (id), claimant TEXT NOT NULL,
+    annotator TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (query_id, claimant));"""
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE clips (
@@ -56,13 +63,21 @@ CREATE TABLE answers (
     {CONFIDENCE_COLUMN});
 CREATE INDEX answers_query ON answers (query_id, annotator);
 CREATE INDEX answers_annotator ON answers (annotator, id);
-CREATE TABLE claims (
-    query_id INTEGER PRIMARY KEY REFERENCES queries (id),
-    claimant TEXT NOT NULL, expires REAL NOT NULL);
+{CLAIMS_TABLE.format(name="claims")}
+CREATE INDEX claims_claimant ON claims (claimant);
 INSERT INTO meta VALUES ('app', '"{APP_MARKER}"'), ('schema_version', '{SCHEMA_VERSION}');
 """
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (f"ALTER TABLE answers ADD COLUMN {CONFIDENCE_COLUMN}",),
+    2: (
+        CLAIMS_TABLE.format(name="claims_v3"),
+        "INSERT INTO claims_v3 SELECT query_id, claimant, CASE WHEN instr(claimant, '#') > 0 "
+        "THEN substr(claimant, 1, instr(claimant, '#') - 1) ELSE claimant END, expires "
+        "FROM claims",
+        "DROP TABLE claims",
+        "ALTER TABLE claims_v3 RENAME TO claims",
+        "CREATE INDEX claims_claimant ON claims (claimant)",
+    ),
 }
 """The statements that take a store from version ``v`` to ``v + 1``, for each older ``v``."""
 

@@ -310,39 +310,75 @@ class StoreDatabase:
         self,
         claimant: str,
         *,
+        annotator: str,
         limit: int,
         now: float,
         expires: float,
         adopt_prefix: str | None = None,
         adopt_before: float = 0.0,
+        shared: tuple[int, int] = (1, 1),
     ) -> list:
-        """Drop lapsed claims, then claim up to ``limit`` unanswered queries until ``expires``.
+        """Drop lapsed claims, then claim up to ``limit`` open queries until ``expires``.
 
-        Takes queries no other claimant holds; this claimant's own come first and are
-        renewed (a pair on screen never lapses while its window keeps claiming). Claims of
-        claimants named ``adopt_prefix...`` that expire before ``adopt_before`` count as its
-        own (taken over). Returns their rows: its own claims, then new ones, each by id.
+        A query is open to ``claimant`` (of ``annotator``) while ``annotator`` has not
+        answered it, no other claimant of ``annotator`` holds it, and its answers (by
+        distinct annotators) plus the other claimants' claims are fewer than the answers it
+        wants: ``k`` for every ``every``-th query id with ``shared = (every, k)``, else 1.
+        This claimant's own claims come first and are renewed (a pair on screen never
+        lapses while its window keeps claiming). Claims of claimants named
+        ``adopt_prefix...`` that expire before ``adopt_before`` count as its own (taken
+        over). Returns their rows: its own claims, then new ones, each by id.
         """
         prefix = None if adopt_prefix is None else _like_prefix(adopt_prefix)
         mine = "(c.claimant = ? OR (c.claimant LIKE ? ESCAPE '\\' AND c.expires < ?))"
-        params = [claimant, prefix or "", adopt_before]
+        mine_params = [claimant, prefix or "", adopt_before]
+        every, wanted = shared
+        sql = (
+            f"SELECT {QUERY_COLUMNS} FROM queries q WHERE NOT EXISTS (SELECT 1 FROM answers a "
+            "WHERE a.query_id = q.id AND a.annotator = ?) AND NOT EXISTS (SELECT 1 FROM claims "
+            f"c WHERE c.query_id = q.id AND c.annotator = ? AND NOT {mine}) AND (SELECT "
+            "COUNT(DISTINCT a.annotator) FROM answers a WHERE a.query_id = q.id) + (SELECT "
+            f"COUNT(*) FROM claims c WHERE c.query_id = q.id AND NOT {mine} AND NOT EXISTS "
+            "(SELECT 1 FROM answers a WHERE a.query_id = q.id AND a.annotator = c.annotator)) "
+            "< (CASE WHEN q.id % ? = 0 THEN ? ELSE 1 END) ORDER BY NOT EXISTS (SELECT 1 FROM "
+            f"claims c WHERE c.query_id = q.id AND {mine}), q.id LIMIT ?"
+        )
+        params = [annotator, annotator, *mine_params, *mine_params, max(1, every)]
+        params += [max(1, wanted), *mine_params, int(limit)]
         with self._transaction() as conn:
             conn.execute("DELETE FROM claims WHERE expires <= ?", [now])
-            rows = conn.execute(
-                f"SELECT {QUERY_COLUMNS} FROM queries q WHERE NOT EXISTS (SELECT 1 FROM answers "
-                "a WHERE a.query_id = q.id) AND NOT EXISTS (SELECT 1 FROM claims c WHERE "
-                f"c.query_id = q.id AND NOT {mine}) ORDER BY NOT EXISTS (SELECT 1 FROM "
-                f"claims c WHERE c.query_id = q.id AND {mine}), q.id LIMIT ?",
-                [*params, *params, int(limit)],
-            ).fetchall()
-            claims = [(row[0], claimant, expires) for row in rows]
-            conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", claims)
+            rows = conn.execute(sql, params).fetchall()
+            if prefix is not None:  # claims taken over are this claimant's now
+                conn.execute(
+                    f"DELETE FROM claims WHERE query_id {_IN_JSON} AND claimant != ? AND "
+                    "claimant LIKE ? ESCAPE '\\' AND expires < ?",
+                    [_json_ids([row[0] for row in rows]), claimant, prefix, adopt_before],
+                )
+            claims = [(row[0], claimant, annotator, expires) for row in rows]
+            conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", claims)
         return rows
 
-    def release_claims(self, claimant: str) -> None:
-        """Drop every claim of ``claimant`` (an answerer that closes)."""
+    def hold(self, query_id: int, claimant: str, annotator: str, expires: float) -> None:
+        """Claim one query for ``claimant`` until ``expires`` (an undone answer's query)."""
         with self._transaction() as conn:
-            conn.execute("DELETE FROM claims WHERE claimant = ?", [claimant])
+            conn.execute(
+                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
+                [int(query_id), claimant, annotator, expires],
+            )
+
+    def holds(self, query_id: int, claimant: str, now: float) -> bool:
+        """Whether ``claimant`` holds an unexpired claim on the query."""
+        sql = "SELECT 1 FROM claims WHERE query_id = ? AND claimant = ? AND expires > ?"
+        return bool(self._read(sql, [int(query_id), claimant, now]))
+
+    def release_claims(self, claimant: str, query_id: int | None = None) -> None:
+        """Drop every claim of ``claimant`` (an answerer that closes), or its claim on one
+        query."""
+        sql, params = "DELETE FROM claims WHERE claimant = ?", [claimant]
+        if query_id is not None:
+            sql, params = sql + " AND query_id = ?", [claimant, int(query_id)]
+        with self._transaction() as conn:
+            conn.execute(sql, params)
 
     def query_ids_by_uid(self, uids: Sequence[str]) -> dict[str, int]:
         """``uid: id`` of those of the query ``uids`` that are stored."""
@@ -399,6 +435,11 @@ class StoreDatabase:
             if row is not None:
                 conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
         return row
+
+    def answer_row_by_uid(self, uid: str) -> Any:
+        """The answer row of this uid, or ``None``."""
+        rows = self._read(f"SELECT {ANSWER_COLUMNS} FROM answers WHERE uid = ?", [uid])
+        return rows[0] if rows else None
 
     def stored_answer_uids(self, uids: Sequence[str]) -> set[str]:
         """Those of the answer ``uids`` that are stored."""

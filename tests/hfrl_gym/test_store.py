@@ -46,7 +46,7 @@ def test_new_store_is_wal_sqlite_with_marker_and_version(tmp_path: Path) -> None
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    assert meta["schema_version"] == str(SCHEMA_VERSION) == "2"
+    assert meta["schema_version"] == str(SCHEMA_VERSION) == "3"
     conn.close()
     with LabelStore(path, create=False) as again:
         assert again.get_meta("schema_version") == SCHEMA_VERSION
@@ -140,11 +140,11 @@ def test_newer_schema_is_refused_with_upgrade_hint(tmp_path: Path) -> None:
     path = tmp_path / "labels.db"
     LabelStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"schema_version 3, newer .* \(2\); upgrade hfrl_gym"):
+    with pytest.raises(StoreError, match=r"schema_version 4, newer .* \(3\); upgrade hfrl_gym"):
         LabelStore(path)
     assert path.read_bytes() == before
 

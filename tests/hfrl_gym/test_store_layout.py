@@ -106,7 +106,7 @@ def test_records_name_everything_by_uid(tmp_path: Path, rng: np.random.Generator
         ]
         assert store.all_meta() == {
             "app": "hfrl_gym.label_store",
-            "schema_version": 2,
+            "schema_version": 3,
             "run": {"seed": 1},
         }
         with LabelStore(tmp_path / "copy.db") as copy:

@@ -22,7 +22,11 @@ import pytest
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.store import LabelStore
 from hfrl_gym.store_io import export_store, import_store
-from hfrl_gym.store_schema import APPLICATION_ID, CONFIDENCE_COLUMN, SCHEMA
+from hfrl_gym.store_schema import APPLICATION_ID, CLAIMS_TABLE, CONFIDENCE_COLUMN, SCHEMA
+
+V1_CLAIMS = """CREATE TABLE claims (
+    query_id INTEGER PRIMARY KEY REFERENCES queries (id),
+    claimant TEXT NOT NULL, expires REAL NOT NULL);"""
 
 LEGACY = Path(__file__).parents[1] / "data" / "legacy" / "store_v1.sqlite"
 CLIP_UIDS = [
@@ -54,10 +58,15 @@ def test_legacy_file_has_the_v1_schema_and_identity(legacy: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         stored = sorted(sql for (sql,) in conn.execute("SELECT sql FROM sqlite_master") if sql)
         fresh = sqlite3.connect(":memory:")
-        fresh.executescript(SCHEMA.replace(f",\n    {CONFIDENCE_COLUMN}", ""))  # version 1
+        claims = (
+            CLAIMS_TABLE.format(name="claims")
+            + "\nCREATE INDEX claims_claimant ON claims (claimant);"
+        )
+        version_1 = SCHEMA.replace(f",\n    {CONFIDENCE_COLUMN}", "").replace(claims, V1_CLAIMS)
+        fresh.executescript(version_1)
         expected = sorted(sql for (sql,) in fresh.execute("SELECT sql FROM sqlite_master") if sql)
         fresh.close()
-        assert stored == expected  # version 1: the current schema without the confidence
+        assert stored == expected  # version 1: without the confidence, one claim per query
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
             "1",
         )
@@ -68,7 +77,7 @@ def test_legacy_file_has_the_v1_schema_and_identity(legacy: Path) -> None:
 def test_legacy_store_reads_as_it_was_written(legacy: Path) -> None:
     with LabelStore(legacy, create=False) as store:
         assert store.check() == []
-        assert store.get_meta("schema_version") == 2  # migrated when opened
+        assert store.get_meta("schema_version") == 3  # migrated when opened
         assert store.get_meta("app") == "hfrl_gym.label_store"
         assert store.get_meta("note") == "legacy store made before the store split (issue 10)"
         assert store.counts() == {
@@ -149,7 +158,7 @@ def test_legacy_store_exports_and_imports_round_trip(legacy: Path, tmp_path: Pat
     export = tmp_path / "export"
     lines = (export / "answers.jsonl").read_text().splitlines()
     assert [json.loads(line)["uid"] for line in lines] == ANSWER_UIDS
-    assert json.loads((export / "manifest.json").read_text())["meta"]["schema_version"] == 2
+    assert json.loads((export / "manifest.json").read_text())["meta"]["schema_version"] == 3
     assert [json.loads(line)["confidence"] for line in lines] == [None, None]
     with LabelStore(tmp_path / "new.sqlite") as target:
         assert import_store(target, export) == {"clips": 6, "queries": 3, "answers": 2}

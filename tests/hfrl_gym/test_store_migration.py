@@ -88,11 +88,11 @@ def test_opening_a_version_1_store_migrates_it_and_keeps_every_row(
     with StoreDatabase(old_store, create=False) as db:
         assert db.migrated_from == 1
         assert db.check() == []
-    assert schema_version(old_store) == str(SCHEMA_VERSION) == "2"
+    assert schema_version(old_store) == str(SCHEMA_VERSION) == "3"
     after = rows_of(old_store, V1_TABLES)
     assert after["meta"] == [
         ("app", before["meta"][0][1]),
-        ("schema_version", "2"),
+        ("schema_version", "3"),
         *before["meta"][2:],
     ]
     for table in ("clips", "queries", "answers", "claims"):
@@ -133,7 +133,7 @@ def test_a_failed_migration_leaves_the_old_store_as_it_was(
     assert rows_of(old_store, V1_TABLES) == before
     monkeypatch.undo()
     with LabelStore(old_store, create=False) as store:  # a later opening migrates it
-        assert store.get_meta("schema_version") == 2
+        assert store.get_meta("schema_version") == 3
         assert store.counts()["answers"] == 2
 
 
@@ -157,18 +157,18 @@ def test_two_openings_at_once_migrate_the_store_once(old_store: Path) -> None:
         thread.join()
     assert errors == []
     assert migrated.count(1) == 1  # the others found it migrated (or waited and did nothing)
-    assert set(migrated) <= {1, 2, None}
-    assert schema_version(old_store) == "2"
+    assert set(migrated) <= {1, 3, None}
+    assert schema_version(old_store) == "3"
     assert [column[1] for column in table_info(old_store, "answers")].count("confidence") == 1
 
 
 def test_a_store_of_a_newer_version_is_refused_unchanged(old_store: Path) -> None:
     conn = sqlite3.connect(old_store)
-    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     before = digest(old_store)
-    with pytest.raises(StoreError, match=r"schema_version 3, newer than .* \(2\); upgrade"):
+    with pytest.raises(StoreError, match=r"schema_version 4, newer than .* \(3\); upgrade"):
         LabelStore(old_store, create=False)
     assert digest(old_store) == before
 
@@ -202,7 +202,7 @@ def test_export_and_import_round_trip_confidences(tmp_path: Path, rng: np.random
         expected = [(a.choice, a.annotator, a.confidence, a.created) for a in source.answers()]
     manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION == 2
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == 3
     lines = [json.loads(line) for line in (tmp_path / "export" / "answers.jsonl").open()]
     assert [line["confidence"] for line in lines] == ["much", "slightly", None, None]
     with LabelStore(tmp_path / "b.sqlite") as target:
