@@ -9,6 +9,7 @@ Functions:
     run_label: the comparison window on a store, until the person quits (or it is done).
     label_queries: the window on a set of queries, in this process (the lessons).
     goal_describer: the header line of an env: its task, or the alternative goal being taught.
+    describer_of: the same for a goal given by name.
     label_store_path: the store a path names (a store file, or a run folder holding one).
     run_folder_of: the run folder a store belongs to, or ``None``.
     goal_name: the goal being taught: the option, the store's, the run's, or ``"task"``.
@@ -196,6 +197,12 @@ def goal_describer(store: LabelStore, goal: str | None) -> Callable[[str], str]:
                     f"--goal {goal}: {env_id} has no such goal; choose one of "
                     f"{', '.join(goals_for(env_id))}"
                 )
+    return describer_of(name)
+
+
+def describer_of(name: str) -> Callable[[str], str]:
+    """The header line of each env for the goal called ``name`` (``"task"``: the env's task;
+    an env without that goal shows its task)."""
 
     def describe(env_id: str) -> str:
         spec = get_spec(env_id)

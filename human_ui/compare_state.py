@@ -1,13 +1,14 @@
 """The comparison state machine: which pair is shown, answers, undo and review. No surfaces.
 
 The window turns key presses and clicks into :class:`Command` s; :class:`CompareState` keeps
-the queue of pending queries, commits each answer to the :class:`~hfrl_gym.store.LabelStore`
-the moment it is given, undoes (backspace deletes the annotator's newest answer row, so undo
-works across restarts), and browses answered pairs in review mode, where a new answer is
-appended as a new row and the history is kept. It polls the store every ``poll_s`` seconds,
-so queries posted by a training job after the window opened show up.
+the queue of pending queries, commits each answer to its
+:class:`~human_ui.label_source.LabelSource` (a :class:`~hfrl_gym.store.LabelStore`, or the
+label server) the moment it is given, undoes (backspace deletes the annotator's newest answer
+row, so undo works across restarts), and browses answered pairs in review mode, where a new
+answer is appended as a new row and the history is kept. It polls the source every ``poll_s``
+seconds, so queries posted by a training job after the window opened show up.
 
-Which queries are pending:
+Which queries are pending on a store (:class:`~human_ui.label_source.StoreSource`):
 
 * ``query_ids`` given (``hfrl train --teacher human``): those without an answer.
 * ``share=True`` (``hfrl label``, the default): queries nobody answered yet, claimed through
@@ -15,6 +16,8 @@ Which queries are pending:
   the same query at once.
 * ``share=False`` (``hfrl label --each``): queries this annotator has not answered, whoever
   else did (several annotators per query).
+
+On a server (:class:`~human_ui.server_source.ServerSource`) the server leases them.
 
 Keys map to commands in :mod:`human_ui.commands`.
 
@@ -26,7 +29,6 @@ from __future__ import annotations
 
 import math
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -45,6 +47,12 @@ from human_ui.commands import (
     answer_text,
     command_for_key,
 )
+from human_ui.label_source import (
+    AnswerRefusedError,
+    LabelSource,
+    SourceUnavailableError,
+    StoreSource,
+)
 from human_ui.playback import Playback
 
 NO_PAIR = "no pair to answer: waiting for queries"
@@ -58,7 +66,9 @@ class CompareState:
     """Which pair is shown and what happened to it; every answer is committed when given.
 
     Args:
-        store: the open label store (shared with nothing but this window's thread).
+        store: the open label store (shared with nothing but this window's thread), or any
+            :class:`~human_ui.label_source.LabelSource` (then ``annotator``, ``query_ids``,
+            ``share`` and ``claim_s`` are the source's business and ignored).
         annotator: the person's name, stored with each answer.
         query_ids: label only these queries (a training round), else every query.
         share: without ``query_ids``: show only queries nobody answered, claimed in the
@@ -91,7 +101,7 @@ class CompareState:
 
     def __init__(
         self,
-        store: LabelStore,
+        store: LabelStore | LabelSource,
         annotator: str,
         *,
         query_ids: Sequence[int] | None = None,
@@ -102,17 +112,17 @@ class CompareState:
         claim_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.store = store
-        self.annotator = annotator
-        # Claims are this window's, not the person's: two windows of one annotator never
-        # show the same query. A window renews its claims at every poll; one reopened after a
-        # crash takes over the person's claims left unrenewed for three polls.
-        self.claimant = f"{annotator}#{uuid.uuid4().hex[:8]}"
-        self.scope = None if query_ids is None else sorted({int(q) for q in query_ids})
-        self.share = share
+        if isinstance(store, LabelStore):
+            self.store: LabelStore | None = store
+            self.source: LabelSource = StoreSource(
+                store, annotator, query_ids=query_ids, share=share, claim_s=claim_s, poll_s=poll_s
+            )
+        else:
+            self.store, self.source = None, store
+        self.annotator = self.source.annotator
+        self.claimant = self.source.claimant
         self.poll_s = poll_s
         self.lookahead = lookahead
-        self.claim_s = claim_s
         self.clock = clock
         self.mode = Mode.LABEL
         self.queue: list[int] = []
@@ -132,6 +142,7 @@ class CompareState:
         self.ready = False
         self._ready_since = 0.0
         self._wait_notice = ""  # the message saying an answer waits for the clips
+        self._source_notice = ""  # the message saying the source cannot be reached
         self._peek: list[int] = []  # pending, not (yet) claimed: prefetched just in case
         self._pinned: list[int] = []  # undone or put-back queries, shown before the rest
         self._label_current: int | None = None  # the pending pair left to enter review
@@ -139,65 +150,59 @@ class CompareState:
         self._last_poll = -math.inf
         self.refresh()
 
-    # -- the store -----------------------------------------------------------------------
-
-    def _fetch_pending(self, limit: int | None) -> list[int]:
-        who = None if self.share else self.annotator
-        if self.scope is not None:
-            queries = self.store.pending_queries(annotator=who, query_ids=self.scope, limit=limit)
-        elif self.share:
-            queries = self.store.claim_pending(
-                self.claimant,
-                limit=limit or 1,
-                lease_s=self.claim_s,
-                adopt=f"{self.annotator}#",
-                adopt_after_s=3 * self.poll_s,
-            )
-        else:
-            queries = self.store.pending_queries(annotator=who, limit=limit)
-        return [query.id for query in queries]
-
-    def _count(self) -> Progress:
-        if self.scope is not None:
-            pending = len(self._fetch_pending(None))
-            return Progress(len(self.scope) - pending, pending, len(self.scope))
-        counts = self.store.counts()
-        if self.share:
-            return Progress(counts["answered"], counts["pending"], counts["queries"])
-        answered = len(self.store.latest_answers(annotator=self.annotator))
-        return Progress(answered, counts["queries"] - answered, counts["queries"])
+    # -- the source ----------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Look at the store: new queries, queries answered elsewhere, progress."""
+        """Look at the source: new queries, queries answered elsewhere, progress.
+
+        A source that cannot be reached leaves the queue as it was and says so in the message
+        (the next poll tries again).
+        """
         self._last_poll = self.clock()
-        claiming = self.share and self.scope is None
-        ahead = CLAIM_AHEAD if claiming else self.lookahead
-        fetched = self._fetch_pending(ahead + 1 + len(self._pinned))
+        try:
+            self._refresh()
+        except SourceUnavailableError as error:
+            self._unavailable(error)
+        else:
+            if self.message and self.message == self._source_notice:  # reachable again
+                self.message = ""
+        if self.mode is Mode.LABEL and self.current is None:
+            self._show_next()
+
+    def _refresh(self) -> None:
+        source = self.source
+        ahead = CLAIM_AHEAD if source.claiming else self.lookahead
+        fetched = source.fetch(ahead + 1 + len(self._pinned))
         waiting = set(fetched)
         self._pinned = [q for q in self._pinned if q in waiting or not self._answered_by_me(q)]
         rest = [q for q in fetched if q not in self._pinned]
         self.queue = [q for q in [*self._pinned, *rest] if q != self.current]
-        peek = self.store.pending_queries(limit=self.lookahead + 2) if claiming else []
-        self._peek = [query.id for query in peek]
-        self.progress = self._count()
-        if self.mode is Mode.LABEL and self.current is None:
-            self._show_next()
+        self._peek = source.peek(self.lookahead + 2)
+        self.progress = source.progress()
+
+    def _unavailable(self, error: SourceUnavailableError) -> None:
+        self.message = self._source_notice = f"{error}"
+
+    def _update_progress(self) -> None:
+        try:
+            self.progress = self.source.progress()
+        except SourceUnavailableError as error:
+            self._unavailable(error)
 
     def release(self) -> None:
         """Give back this window's claims (it closes): a window opened next, or another
-        person's, takes them at once. A window killed instead lets them lapse after
-        ``claim_s``."""
-        self.store.release_claims(self.claimant)
+        person's, takes them at once. A window killed instead lets them lapse."""
+        self.source.release()
 
     def _answered_by_me(self, query_id: int) -> bool:
-        return bool(self.store.answers(query_id=query_id, annotator=self.annotator))
+        return bool(self.source.answers(query_id))
 
     def pair_for(self, query_id: int) -> ClipPair:
         """The clips of a query (the last few are kept in memory)."""
         if query_id in self._pairs:
             self._pairs.move_to_end(query_id)
         else:
-            self._pairs[query_id] = self.store.pair(query_id)
+            self._pairs[query_id] = self.source.pair(query_id)
             while len(self._pairs) > 2 * self.lookahead + 8:
                 self._pairs.popitem(last=False)
         return self._pairs[query_id]
@@ -238,11 +243,18 @@ class CompareState:
         if query_id is None:
             self.pair = None
             return
-        self.pair = self.pair_for(query_id)
+        try:
+            pair, history = self.pair_for(query_id), self.source.answers(query_id)
+        except SourceUnavailableError as error:  # shown at a later poll
+            self._unavailable(error)
+            self.current, self.pair = None, None
+            if self.mode is Mode.LABEL:
+                self.queue.insert(0, query_id)
+            return
+        self.pair, self.history = pair, history
         if self.message == NO_PAIR:  # there is one now
             self.message = ""
         self.playback.reset(max(self.pair.left.num_steps, self.pair.right.num_steps) + 1)
-        self.history = self.store.answers(query_id=query_id, annotator=self.annotator)
 
     def _show_next(self) -> None:
         next_id = self.queue.pop(0) if self.queue else None
@@ -339,34 +351,43 @@ class CompareState:
             return
         seconds = max(0.0, self.clock() - self._ready_since)
         answer = Answer(choice, annotator=self.annotator, seconds=seconds, confidence=confidence)
-        self.store.add_answer(query_id, answer)
+        try:
+            self.source.add_answer(query_id, answer)
+        except SourceUnavailableError as error:  # the pair stays: the same key again retries
+            self.message = f"{choice.value} not saved ({error}): answer again"
+            return
+        except AnswerRefusedError as error:  # the query is not this window's any more
+            self.message = f"{choice.value} not saved: {error}"
+            self._show(None)
+            self.refresh()
+            return
         self.last_answer = (query_id, choice)
         self.session_answers += 1
         if self.mode is Mode.REVIEW:
-            kept = len(self.store.answers(query_id=query_id, annotator=self.annotator))
+            kept = len(self.source.answers(query_id))
             self.message = (
                 f"query {query_id} changed to: {answer_text(choice, confidence)} "
                 f"({kept} answers kept)"
             )
-            self.progress = self._count()
+            self._update_progress()
             self.browse(1, at_end=f"{self.message}; last answered pair")
             return
         self.message = f"saved query {query_id}: {answer_text(choice, confidence)}"
         if self.queue:  # the next pair at once; the store is polled again within poll_s
             self._show_next()
-            self.progress = self._count()
+            self._update_progress()
         else:
             self._show(None)
             self.refresh()
 
     def undo(self) -> None:
         """Delete this annotator's newest answer (in this round's queries) and show its pair."""
-        mine = self.store.answers(annotator=self.annotator)
-        if not mine or (self.scope is not None and mine[-1].query_id not in self.scope):
-            self.message = "nothing to undo"
+        try:
+            record = self.source.undo()
+        except SourceUnavailableError as error:
+            self.message = f"nothing undone ({error}): undo again"
             return
-        record = self.store.undo_last_answer(self.annotator)
-        if record is None:  # another window of this annotator undid it first
+        if record is None:  # none, outside this round, or another window undid it first
             self.message = "nothing to undo"
             return
         self.last_answer = None
@@ -380,7 +401,7 @@ class CompareState:
             if query_id in self.review_ids:
                 self.review_index = self.review_ids.index(query_id)
                 self._show(query_id)
-                self.progress = self._count()
+                self._update_progress()
                 return
             self.leave_review()
         if self.current is not None and self.current != query_id:
@@ -392,12 +413,13 @@ class CompareState:
     # -- review --------------------------------------------------------------------------
 
     def _answered_ids(self) -> list[int]:
-        latest = self.store.latest_answers(annotator=self.annotator)
-        ordered = sorted(latest.values(), key=lambda record: record.id)
-        return [r.query_id for r in ordered if self.scope is None or r.query_id in self.scope]
+        return self.source.answered_ids()
 
     def enter_review(self) -> None:
         """Browse this annotator's answered pairs, newest answer first shown."""
+        if not self.source.can_review:
+            self.message = "review is not available here: answered pairs stay on the server"
+            return
         ids = self._answered_ids()
         if not ids:
             self.message = "nothing answered yet to review"
