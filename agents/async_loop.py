@@ -16,8 +16,9 @@ The schedule, as in Christiano et al. (2017), where the person labels while the 
    rollouts (never during one) it
    - takes up the newest reward model the background fit has published
      (``agents.background_fit``: a thread refitting a copy whenever new answers arrive);
-   - posts queries of the newest policy's clips while fewer than ``--queue-low`` are
-     unanswered, until the label budget is posted;
+   - posts queries of the newest policy's clips while fewer than ``--queue-low`` (or twice
+     what people answered during the last rollout, when that is more) are unanswered, until
+     the label budget is posted;
    - saves a checkpoint every ``--steps / --rounds`` env steps (policy, reward model,
      metrics row, ``state.json``: a killed run resumes from the last one; answers are in the
      store, so nothing answered is lost).
@@ -108,6 +109,8 @@ class AsyncLog:
         rollout_gaps_s: seconds between consecutive rollouts after the first fit (taking up
             a model, posting queries, checkpoints): PPO's pauses; none waits for answers.
         labels_done_at: env steps when every label was posted and answered (``None``: never).
+        largest_queue: the most unanswered queries kept posted (``--queue-low``, or twice
+            what people answered during a rollout when that was more).
         posted, answered, pending: queries at the end.
         num_labels, env_steps, num_env_steps: the budgets and the env steps taken.
     """
@@ -118,6 +121,7 @@ class AsyncLog:
     first_wait_s: float = 0.0
     rollout_gaps_s: list[float] = field(default_factory=list)
     labels_done_at: int | None = None
+    largest_queue: int = 0
     posted: int = 0
     answered: int = 0
     pending: int = 0
@@ -187,6 +191,7 @@ class AsyncLoop:
         self.newest: list[Clip] = []  # replaced whole, never changed: the refit thread reads it
         self._last_saved_steps = self.agent.env_steps
         self._fitted_answers: int | None = None  # answers the model was fit on, when known
+        self.queue_size = plan.queue_low  # unanswered queries kept posted (_size_queue)
 
     # The schedule -----------------------------------------------------------------------
 
@@ -245,8 +250,10 @@ class AsyncLoop:
             self._note_labels_done()
             if ended is not None:
                 self.log.rollout_gaps_s.append(time.monotonic() - ended)
+            answers_before = self._answers()
             self.agent.train(rollout, round_index=self.round)
             ended = time.monotonic()
+            self._size_queue(self._answers() - answers_before)
             clips = self.agent.harvested_clips()
             if len(clips) >= 2:
                 self.newest = clips
@@ -267,12 +274,19 @@ class AsyncLoop:
         self.agent.train_venv.set_reward_fn(refit.model)
         self.log.handovers.append((int(self.agent.ppo.num_timesteps), refit.version))
 
+    def _size_queue(self, answered_in_rollout: int) -> None:
+        """Keep twice what people answered during the last rollout queued, ``queue_low`` at least.
+
+        Queries are posted between rollouts only: people who answer faster than a rollout
+        lasts (a long Pendulum rollout, several windows) would otherwise run out of pairs.
+        """
+        self.queue_size = max(self.plan.queue_low, 2 * answered_in_rollout)
+        self.log.largest_queue = max(self.log.largest_queue, self.queue_size)
+
     def _top_up(self, clips: Sequence[Clip] | None = None) -> None:
-        """Post queries of the newest clips while fewer than ``queue_low`` are unanswered."""
+        """Post queries of the newest clips while fewer than :attr:`queue_size` are unanswered."""
         counts = self.store.counts()
-        want = min(
-            self.plan.num_labels - counts["queries"], self.plan.queue_low - counts["pending"]
-        )
+        want = min(self.plan.num_labels - counts["queries"], self.queue_size - counts["pending"])
         clips = self.newest if clips is None else clips
         if want > 0 and len(clips) >= 2:
             self._post(clips, min(want, num_possible_pairs(clips)))

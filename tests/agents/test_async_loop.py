@@ -114,14 +114,17 @@ def _better(store: LabelStore, query: Query) -> Answer:
     return Answer(Choice.LEFT if left else Choice.RIGHT, annotator="test", seconds=1.0)
 
 
-def _wait_for_refit(refitter: BackgroundRefitter, timeout_s: float = 120.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
+def _wait_for_refit(refitter: BackgroundRefitter, num_answers: int, timeout_s: float = 120.0):  # type: ignore[no-untyped-def]
+    """The refits published until one has fit ``num_answers`` answers."""
+    refits, deadline = [], time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         refit = refitter.take()
         if refit is not None:
-            return refit
+            refits.append(refit)
+            if refit.num_answers == num_answers:
+                return refits
         time.sleep(0.05)
-    raise AssertionError("no refit was published")
+    raise AssertionError(f"no refit on {num_answers} answers was published: {refits}")
 
 
 def test_the_background_refit_runs_when_answers_arrive_and_never_touches_the_model_in_use(
@@ -150,12 +153,13 @@ def test_the_background_refit_runs_when_answers_arrive_and_never_touches_the_mod
         assert refitter.num_fits == 0
         for query in queries[3:5]:
             store.add_answer(query.id, _better(store, query))
-        refit = _wait_for_refit(refitter)
+        refits = _wait_for_refit(refitter, num_answers=5)  # one refit, or two (4 then 5)
     finally:
         refitter.stop()
         store.close()
-    assert refit.version == 2
-    assert refit.num_answers == 5
+    refit = refits[-1]
+    assert [r.version for r in refits] == list(range(2, 2 + len(refits)))
+    assert [r.num_answers for r in refits] in ([5], [4, 5])
     assert refit.model is not model
     assert refit.report.num_pairs == 5  # every answer so far
     # the model PPO scores with is not changed by the background fit
@@ -249,7 +253,9 @@ def test_when_the_person_leaves_the_env_steps_run_out_first_and_the_run_says_so(
     section = summary["asynchronous"]
     assert summary["labels_used"] == 6
     assert section["labels_answered"] == 6
-    assert section["labels_posted"] <= 6 + config.queue_low  # the queue, never the budget
+    # the queue (at least --queue-low, twice a rollout's answers when more), not the budget
+    assert config.queue_low <= section["largest_queue"] <= 12
+    assert section["labels_posted"] <= 6 + section["largest_queue"] < config.labels
     assert section["labels_done_at_env_step"] is None
     assert summary["env_steps"] > config.steps - 512  # PPO spent its steps all the same
     assert "the env steps ran out before the labels: 6 of 30 labels answered" in lines[-1]
