@@ -184,6 +184,10 @@ class LabelStore:
         clips = {uid: clip_from_row(row) for uid, row in by_uid.items()}
         return [clips[uid] for uid in uids]
 
+    def clip_kinds(self, uids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """``uid: (env_id, num_steps)`` of those of ``uids`` that are stored (no arrays read)."""
+        return {uid: (kind[0], int(kind[1])) for uid, kind in self._db.clip_kinds(uids).items()}
+
     def clip_uids(self, env_id: str | None = None) -> list[str]:
         """Uids of all clips (of one env when given), in the order they were stored."""
         return self._db.clip_uids(env_id)
@@ -321,6 +325,10 @@ class LabelStore:
         who = claimant.partition("#")[0] if annotator is None else annotator
         self._db.hold(query_id, claimant, who, time.time() + lease_s)
 
+    def held_queries(self, claimant: str) -> list[Query]:
+        """The queries ``claimant`` holds (unexpired claims), ordered by id."""
+        return [Query(*row) for row in self._db.held_query_rows(claimant, time.time())]
+
     def shared_answers(self) -> tuple[int, int]:
         """``(every, k)``: every ``every``-th query (by id) wants ``k`` answers from different
         annotators, the others one (meta ``shared_answers``; ``(1, 1)`` when unset)."""
@@ -448,6 +456,10 @@ class LabelStore:
         return {
             row[1]: answer_record(row) for row in self._db.latest_answer_rows(annotator=annotator)
         }
+
+    def latest_answers_per_annotator(self) -> list[AnswerRecord]:
+        """Each annotator's newest answer to each query, by query id then answer id."""
+        return [answer_record(row) for row in self._db.latest_answer_rows(per_annotator=True)]
 
     def undo_last_answer(self, annotator: str) -> AnswerRecord | None:
         """Delete this annotator's most recent answer row and return it (``None``: none left).

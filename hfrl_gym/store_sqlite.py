@@ -371,6 +371,12 @@ class StoreDatabase:
         sql = "SELECT 1 FROM claims WHERE query_id = ? AND claimant = ? AND expires > ?"
         return bool(self._read(sql, [int(query_id), claimant, now]))
 
+    def held_query_rows(self, claimant: str, now: float) -> list:
+        """Rows of the queries ``claimant`` holds unexpired claims on, ordered by id."""
+        sql = f"SELECT {QUERY_COLUMNS} FROM queries q WHERE q.id IN (SELECT query_id FROM "
+        sql += "claims WHERE claimant = ? AND expires > ?) ORDER BY q.id"
+        return self._read(sql, [claimant, now])
+
     def release_claims(self, claimant: str, query_id: int | None = None) -> None:
         """Drop every claim of ``claimant`` (an answerer that closes), or its claim on one
         query."""

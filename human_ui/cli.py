@@ -5,6 +5,7 @@ Sub-commands:
     train, report, video, demo   (``agents.cli``) train from preferences, plot, film.
     lesson                       (``agents.lessons``) the classroom lessons.
     label, play                  (``human_ui.window_cli``) the desktop windows.
+    serve                        (``human_ui.server.cli``) the label server (docs/API.md).
 
 This top-layer module is the console script's target (``pyproject.toml``): it is the one place
 that knows every layer, so the lower ones never import upwards. What a lower layer needs from
@@ -39,6 +40,7 @@ DELEGATED: dict[str, tuple[str, str]] = {
     "lesson": ("agents.lessons", "classroom lessons on RLHF (list them with `hfrl lesson`)"),
     "label": ("human_ui.window_cli", "the comparison window: answer a store's queries"),
     "play": ("human_ui.window_cli", "play a suite env with the keyboard, recording clips"),
+    "serve": ("human_ui.server.cli", "the label server: a class labels a run from browsers"),
 }
 WINDOWS = {"train": RunWindow, "lesson": WindowAnswerer}
 """Sub-commands handed the comparison window (``window_answerer``) for a person to answer: a
