@@ -69,7 +69,7 @@ __all__ = [
 AHEAD_POLL_S = 1.0
 """Seconds between calls of ``ahead()`` while the thread has nothing else to do."""
 
-RECENT_FRAMES = 8
+RECENT_FRAMES = 16
 """The render rate is also measured over this many recent frames (the slower one counts)."""
 
 AHEAD_QUERIES = 64
@@ -105,17 +105,17 @@ def window_renderer() -> FrameRenderer:
 
 
 def _render_rate(times: list[float], recent: int = RECENT_FRAMES) -> float:
-    """Frames per second: the slower of the whole render so far and its last ``recent`` frames
-    (a machine that just got busier), from the times each frame was done (``times[0]``: the
-    start).
+    """Frames per second to count on: the slowest of the whole render so far, its last
+    ``recent`` frames, and its longest gap between two of those frames (a busy machine renders
+    in bursts), from the times each frame was done (``times[0]``: the start).
 
     Example:
-        >>> round(_render_rate([0.0, 0.1, 0.2, 0.3, 0.7], recent=2), 3)  # last two: 0.5 s
-        4.0
+        >>> round(_render_rate([0.0, 0.1, 0.2, 0.3, 0.7], recent=2), 3)  # a 0.4 s gap
+        2.5
     """
+    gaps = np.diff(np.asarray(times[-recent - 1 :]))
     whole = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
-    last = times[-recent - 1 :]
-    return min(whole, (len(last) - 1) / max(last[-1] - last[0], 1e-6))
+    return min(whole, len(gaps) / max(float(gaps.sum()), 1e-6), 1.0 / max(float(gaps.max()), 1e-6))
 
 
 class _AbandonedError(Exception):
