@@ -83,7 +83,9 @@ def _errors(app: FastAPI) -> None:
         problems = error.errors()
         if any(_not_json(problem) for problem in problems):
             return JSONResponse({"detail": "the body is not JSON; send a JSON object"}, 400)
-        detail = json.loads(json.dumps(problems, default=str))  # plain JSON
+        fields = ("type", "loc", "msg")  # not the input: it may be huge, or NaN (not JSON)
+        detail = [{key: problem.get(key) for key in fields} for problem in problems]
+        detail = json.loads(json.dumps(detail, default=str))  # plain JSON
         return JSONResponse({"detail": detail}, 422)
 
     @app.exception_handler(NotClaimedError)

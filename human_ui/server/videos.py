@@ -43,7 +43,8 @@ class ClipVideos:
     Args:
         store_path: the label store.
         pending: returns the uids of clips to render ahead (those of the pending queries).
-        workers: worker processes.
+        workers: worker processes (0: a thread of this process, for tests; it loads the
+            renderers, pygame among them, into this process).
         ahead_every_s: seconds between looks for clips to render ahead (0: never).
     """
 
@@ -62,7 +63,7 @@ class ClipVideos:
         self._lock = threading.Lock()
         self._jobs: dict[str, concurrent.futures.Future] = {}
         self._geometry: dict[str, VideoInfo] = {}
-        self._workers = max(1, workers)
+        self._workers = workers
         self._pool = self._new_pool()
         self._stop = threading.Event()
         self._ahead = None
@@ -72,7 +73,9 @@ class ClipVideos:
             )
             self._ahead.start()
 
-    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+    def _new_pool(self) -> concurrent.futures.Executor:
+        if self._workers < 1:  # in this process (tests): a thread
+            return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="render")
         context = multiprocessing.get_context("spawn")  # no fork of a threaded server
         return concurrent.futures.ProcessPoolExecutor(self._workers, mp_context=context)
 
