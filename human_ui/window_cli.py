@@ -58,9 +58,17 @@ def build_parser(command: str) -> argparse.ArgumentParser:
             epilog=_EPILOG_LABEL,
         )
         parser.add_argument(
-            "store", type=Path, help="label store file, or a run folder (e.g. runs/x)"
+            "store",
+            help="label store file, a run folder (e.g. runs/x), or a label server's address "
+            "http://HOST:PORT (with --token, or --join CODE --annotator NAME)",
         )
         parser.add_argument("--annotator", help="your name (else HFRL_ANNOTATOR, saved, or asked)")
+        parser.add_argument(
+            "--token", help="a label server: your student token (else HFRL_TOKEN); docs/API.md"
+        )
+        parser.add_argument(
+            "--join", metavar="CODE", help="a label server: join its class with this code"
+        )
         parser.add_argument("--goal", help="goal to show in the header (default: the run's)")
         parser.add_argument("--reward-model", type=Path, help="checkpoint folder for `t`")
         parser.add_argument("--each", action="store_true", help="also show queries others answered")
@@ -128,11 +136,19 @@ def main(argv: Sequence[str]) -> int:
         )
         print(f"recorded {clips} clips (policy 'human') into {args.store}")
         return 0
+    from human_ui.server_client import is_server_url
+
+    if is_server_url(args.store):
+        return _label_server(args)
+    if args.token or args.join:
+        raise ConfigError(
+            f"--token and --join are for a label server (http://HOST:PORT); {args.store} is a store"
+        )
     from human_ui.app import LabelConfig, run_label
 
     outcome = run_label(
         LabelConfig(
-            store=args.store,
+            store=Path(args.store),
             annotator=args.annotator,
             query_ids=args.queries,
             each=args.each,
@@ -151,6 +167,58 @@ def main(argv: Sequence[str]) -> int:
     )
     print(
         f"{outcome.annotator}: {outcome.answers_given} answers saved in {args.store}; "
+        f"{outcome.pending} queries pending"
+    )
+    return 0
+
+
+_STORE_ONLY = ("each", "queries", "review", "reward_model", "goal")
+
+
+def _label_server(args: argparse.Namespace) -> int:
+    """``hfrl label http://HOST:PORT``: join when asked, then the window on the server."""
+    from human_ui.server_window import ServerLabelConfig, join_class, run_server_label
+
+    given = [name for name in _STORE_ONLY if getattr(args, name)]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ConfigError(
+            f"{flags}: not available on a label server (the server leases the pairs and sets "
+            "the goal); leave them out"
+        )
+    token = args.token or os.environ.get("HFRL_TOKEN")
+    if args.join:
+        if not args.annotator:
+            raise ConfigError("--join CODE needs --annotator NAME: the name the class sees")
+        token = join_class(args.store, args.join, args.annotator)
+        print(f"joined as {args.annotator}; to continue later: hfrl label {args.store} ", end="")
+        print(f"--token {token}")
+    elif args.annotator:
+        raise ConfigError(
+            "--annotator: on a label server you answer under the name you joined with; "
+            "leave it out (or join with --join CODE --annotator NAME)"
+        )
+    if not token:
+        raise ConfigError(
+            f"{args.store}: give your student token (--token T or HFRL_TOKEN), or join the "
+            "class with --join CODE --annotator NAME"
+        )
+    outcome = run_server_label(
+        ServerLabelConfig(
+            url=args.store,
+            token=token,
+            size=args.size,
+            fps=args.fps,
+            clip_fps=args.clip_fps,
+            prefetch=args.prefetch,
+            script=args.script,
+            max_frames=args.max_frames,
+            exit_when_done=args.exit_when_done,
+            close_with_run=args.close_with_run,
+        )
+    )
+    print(
+        f"{outcome.annotator}: {outcome.answers_given} answers saved on {args.store}; "
         f"{outcome.pending} queries pending"
     )
     return 0
