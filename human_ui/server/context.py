@@ -20,11 +20,13 @@ from typing import Any
 
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.run_status import StatusPoller
-from hfrl_gym.store import LabelStore
+from hfrl_gym.store import SHARED_ANSWERS_KEY, LabelStore
 from human_ui.server.class_db import ClassDatabase, class_database_path
 from human_ui.server.videos import ClipVideos
 
 RUN_STORE = "store.sqlite"
+DEFAULT_SHARED = (5, 2)
+"""A new class asks two students for every 5th query, so that agreement is defined."""
 AHEAD_QUERIES = 40
 """Pending queries whose clips are rendered ahead of demand."""
 STATUS_FIELDS = (
@@ -81,6 +83,8 @@ class ServerContext:
         self.settings = settings
         self.store_path, self.run_folder = resolve_store(settings.target)
         self.store = LabelStore(self.store_path, create=False)
+        if self.store.get_meta(SHARED_ANSWERS_KEY) is None:  # a class's first start
+            self.store.set_shared_answers(*DEFAULT_SHARED)
         self.classes = ClassDatabase(class_database_path(self.store_path), lease_s=settings.lease_s)
         self.videos = ClipVideos(
             self.store_path,

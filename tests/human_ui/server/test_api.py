@@ -66,6 +66,10 @@ def test_a_student_joins_leases_answers_and_the_answer_is_in_the_store(server: S
 
 
 def test_two_students_never_share_a_query_but_the_shared_ones(server: Server) -> None:
+    default = server.client.get("/api/v1/class", headers=server.teacher).json()
+    assert (default["answers_per_query"], default["shared_every"]) == (2, 5)
+    with server.store() as store:  # windows on the store follow it too
+        assert store.shared_answers() == (5, 2)
     reply = server.client.put(
         "/api/v1/class", headers=server.teacher, json={"answers_per_query": 2, "shared_every": 3}
     )
