@@ -14,7 +14,8 @@ Modules:
     redraw: when a window redraws (a still screen is not redrawn every tick).
     teaching: the reward model's view of a pair (teaching overlay).
     task_card: the task card (what to judge, a good and a bad example, first-use memory);
-        task_card_view: its drawing.
+        task_card_view: its drawing; task_words: its words (no pygame; the server's too).
+    server: ``hfrl serve``, the label server (its own subpackage: no pygame, no windows).
     play: the play window; play_state: keyboard play and recording (no surfaces).
     annotator: the annotator's name.
     script: scripted input (``--script FILE``).
