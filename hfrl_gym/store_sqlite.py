@@ -333,21 +333,29 @@ class StoreDatabase:
         mine = "(c.claimant = ? OR (c.claimant LIKE ? ESCAPE '\\' AND c.expires < ?))"
         mine_params = [claimant, prefix or "", adopt_before]
         every, wanted = shared
-        sql = (
-            f"SELECT {QUERY_COLUMNS} FROM queries q WHERE NOT EXISTS (SELECT 1 FROM answers a "
-            "WHERE a.query_id = q.id AND a.annotator = ?) AND NOT EXISTS (SELECT 1 FROM claims "
-            f"c WHERE c.query_id = q.id AND c.annotator = ? AND NOT {mine}) AND (SELECT "
-            "COUNT(DISTINCT a.annotator) FROM answers a WHERE a.query_id = q.id) + (SELECT "
-            f"COUNT(*) FROM claims c WHERE c.query_id = q.id AND NOT {mine} AND NOT EXISTS "
-            "(SELECT 1 FROM answers a WHERE a.query_id = q.id AND a.annotator = c.annotator)) "
-            "< (CASE WHEN q.id % ? = 0 THEN ? ELSE 1 END) ORDER BY NOT EXISTS (SELECT 1 FROM "
-            f"claims c WHERE c.query_id = q.id AND {mine}), q.id LIMIT ?"
+        open_to_me = (
+            "NOT EXISTS (SELECT 1 FROM answers a WHERE a.query_id = q.id AND a.annotator = ?) "
+            f"AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.query_id = q.id AND c.annotator = ? "
+            f"AND NOT {mine}) AND (SELECT COUNT(DISTINCT a.annotator) FROM answers a WHERE "
+            "a.query_id = q.id) + (SELECT COUNT(*) FROM claims c WHERE c.query_id = q.id AND "
+            f"NOT {mine} AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.query_id = q.id AND "
+            "a.annotator = c.annotator)) < (CASE WHEN q.id % ? = 0 THEN ? ELSE 1 END)"
         )
-        params = [annotator, annotator, *mine_params, *mine_params, max(1, every)]
-        params += [max(1, wanted), *mine_params, int(limit)]
+        open_params = [annotator, annotator, *mine_params, *mine_params, max(1, every)]
+        open_params.append(max(1, wanted))
+        # Own claims first (found from the few claims), then new ones by id: the scan of the
+        # queries stops at the first ``limit`` open ones.
+        own_sql = f"SELECT {QUERY_COLUMNS} FROM queries q WHERE q.id IN (SELECT c.query_id "
+        own_sql += f"FROM claims c WHERE {mine}) AND {open_to_me} ORDER BY q.id LIMIT ?"
+        new_sql = f"SELECT {QUERY_COLUMNS} FROM queries q WHERE {open_to_me} AND NOT EXISTS "
+        new_sql += f"(SELECT 1 FROM claims c WHERE c.query_id = q.id AND {mine}) "
+        new_sql += "ORDER BY q.id LIMIT ?"
         with self._transaction() as conn:
             conn.execute("DELETE FROM claims WHERE expires <= ?", [now])
-            rows = conn.execute(sql, params).fetchall()
+            rows = conn.execute(own_sql, [*mine_params, *open_params, int(limit)]).fetchall()
+            if len(rows) < limit:
+                more = [*open_params, *mine_params, int(limit) - len(rows)]
+                rows += conn.execute(new_sql, more).fetchall()
             if prefix is not None:  # claims taken over are this claimant's now
                 conn.execute(
                     f"DELETE FROM claims WHERE query_id {_IN_JSON} AND claimant != ? AND "
