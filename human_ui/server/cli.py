@@ -90,15 +90,18 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, list[str]]:
     )
     classes = ClassDatabase(class_database_path(store_path), lease_s=args.lease_s)
     try:
-        lines = []
+        lines, token = [], None
         if args.new_teacher_token or not classes.has_teacher():
             token = classes.new_teacher_token()
             lines.append(f"teacher token: {token}  (shown once; keep it; --new-teacher-token)")
         else:
             lines.append("teacher token: as printed at the first start (--new-teacher-token)")
         address = _join_address(args.host, args.port)
-        lines.append(f"join code: {classes.settings().join_code}  at {address}")
-        lines.append(f"dashboard: {address}teacher  API: {address}api/v1/docs")
+        code = classes.settings().join_code
+        lines.append(f"join code: {code}  at {address}?code={code}")
+        # The token goes after '#': a browser never sends it, the page keeps it (docs/UI.md).
+        dashboard = f"{address}teacher" + (f"#token={token}" if token else "")
+        lines.append(f"dashboard: {dashboard}  API: {address}api/v1/docs")
     finally:
         classes.close()
     if args.host not in LOOPBACK:

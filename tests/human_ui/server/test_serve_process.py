@@ -91,6 +91,8 @@ def test_a_killed_server_restarts_with_every_answer_token_and_lease(served: Serv
     for name, who in students.items():
         pairs = http.post("/api/v1/leases", headers=who, json={"count": 2}).json()["pairs"]
         held[name] = [pair["query_id"] for pair in pairs]
+        video = http.get(pairs[0]["left"]["video_url"], headers=who)  # a worker process
+        assert (video.status_code, video.headers["content-type"]) == (200, "video/webm")
         body = {"query_id": held[name][0], "choice": "left", "seconds": 1.5}
         assert http.post("/api/v1/answers", headers=who, json=body).status_code == 201
     assert held == {"Ana": [1, 2], "Bo": [3, 4]}
@@ -118,6 +120,7 @@ def test_serve_prints_the_join_address_and_warns_off_loopback(tmp_path: Path) ->
     _, lines = prepare(build_parser().parse_args([str(path)]))
     assert lines[0].startswith("teacher token: ")
     assert "at http://127.0.0.1:8000/" in lines[1]
+    assert f"/teacher#token={lines[0].split()[2]}" in lines[2]  # a fragment: never sent
     assert not any("warning" in line for line in lines)
     _, lines = prepare(build_parser().parse_args([str(path), "--host", "0.0.0.0"]))
     assert "as printed at the first start" in lines[0]  # made once
