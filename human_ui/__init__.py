@@ -8,6 +8,10 @@ Modules:
         (the window in this process, lessons): the window as the loop's answerer.
     compare: the comparison window; compare_layout: its geometry.
     compare_state: the comparison state machine (no surfaces); commands: keys and commands.
+    label_source: where the window's pairs come from (``StoreSource``: a store);
+        source_errors: what a source raises.
+    server_source, server_window: the window on the label server (``hfrl label URL``);
+        server_client: the server's HTTP API client (standard library only).
     playback: looping playback position, speeds, when a partly rendered pair can start.
     prefetch: background rendering of upcoming pairs (and of pending ones into the frame
         cache); prepared: a pair's frames as surfaces, growing while they render.
