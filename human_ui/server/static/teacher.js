@@ -4,7 +4,7 @@
 //
 // The teacher's token comes from the address hfrl serve prints (/teacher#token=...: a
 // fragment, never sent to the server nor written in its log) or is pasted in; it is kept in
-// localStorage. The page reads GET /api/v1/dashboard and /class every few seconds.
+// localStorage. The page reads GET /api/v1/dashboard, /class and /status every few seconds.
 
 import { Api } from "/static/api.js";
 import { barChart, lineChart } from "/static/charts.js";
@@ -68,7 +68,7 @@ function showRun(data) {
   };
   if (run) {
     add("phase", run.phase + (run.message ? ` (${run.message})` : ""));
-    if (run.num_rounds) add("round", `${run.round ?? 0} of ${run.num_rounds}`);
+    if (run.num_rounds) add("round", `${(run.round ?? 0) + 1} of ${run.num_rounds}`); // 0-based
     add("labels", `${run.labels_answered} of ${run.labels_budget}`);
     add("env steps", `${run.env_steps} of ${run.env_steps_budget}`);
     add("refits", String(run.refits));
@@ -76,9 +76,8 @@ function showRun(data) {
     add("run", "a store without a run");
   }
   const model = data.reward_model;
-  add("reward model: validation accuracy", model ? `${percent(model.validation_accuracy)} (round ${model.round})` : "not fit yet");
+  add("reward model: validation accuracy", model ? `${percent(model.validation_accuracy)} (round ${model.round + 1})` : "not fit yet");
   $("run-table").tBodies[0].replaceChildren(...rows);
-  $("run-line").textContent = run ? `${run.phase}${run.ended ? " · ended" : ""}` : "";
 }
 
 async function showVideo(data) {
@@ -109,11 +108,15 @@ function showClass(info) {
 
 async function refresh() {
   try {
-    const [data, info] = await Promise.all([api.json("GET", "/dashboard"), api.json("GET", "/class")]);
+    const [data, info, status] = await Promise.all([
+      api.json("GET", "/dashboard"), api.json("GET", "/class"), api.json("GET", "/status"),
+    ]);
     show("dashboard");
     showClass(info);
     showStudents(data.students);
     showRun(data);
+    $("run-line").textContent = status.line || "";
+    $("run-line").classList.toggle("ended", Boolean(data.run && data.run.ended));
     $("kappa").textContent = fixed(data.agreement.fleiss_kappa, 2);
     $("shared").textContent = String(data.agreement.shared_queries);
     barChart($("per-minute"), data.answers_per_minute.map((m) => m.answers));

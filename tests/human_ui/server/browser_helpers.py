@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import imageio.v2 as imageio
 import numpy as np
 
 from hfrl_gym.recording import record_clips
+from hfrl_gym.run_status import Phase, StatusWriter
 from hfrl_gym.store import LabelStore
 from tests.ui_helpers import HFRL, ui_env
 
@@ -47,6 +49,31 @@ def cartpole_pairs(path: Path, num_queries: int) -> list[int]:
         uids = store.add_clips([*good, *bad])
         pairs = [(uids[i], uids[num_queries + i]) for i in range(num_queries)]
         return list(store.add_queries(pairs))
+
+
+def run_folder(folder: Path, num_queries: int) -> Path:
+    """A run folder as ``hfrl train`` leaves one mid-run: the store of
+    :func:`cartpole_pairs`, ``status.json``, three rounds of ``metrics.csv`` and an agent's
+    ``video.mp4`` (H.264). Returns the folder."""
+    cartpole_pairs(folder / "store.sqlite", num_queries)
+    (folder / "config.json").write_text("{}\n")
+    writer = StatusWriter(
+        folder, env_id="hfrl/CartPole-v0", labels_budget=120, env_steps_budget=30_000,
+        num_rounds=5,
+    )  # fmt: skip
+    writer.update(Phase.WAITING, round_index=2, refits=2, labels_answered=40, env_steps=12_000)
+    rows = [
+        "round,env_steps,true_return_mean,val_accuracy",
+        "0,4000,21.5,0.61",
+        "1,8000,64.0,0.72",
+        "2,12000,180.5,0.78",
+    ]
+    (folder / "metrics.csv").write_text("\n".join(rows) + "\n")
+    frames = np.zeros((20, 240, 320, 3), np.uint8)
+    frames[:, 100:140, 140:180] = 255
+    writer_args = {"codec": "libx264", "pixelformat": "yuv420p", "macro_block_size": 16}
+    imageio.mimwrite(folder / "video.mp4", list(frames), fps=20, **writer_args)
+    return folder
 
 
 def free_port() -> int:
@@ -123,11 +150,12 @@ def render_all(server: ClassServer) -> None:
 
 
 @contextmanager
-def class_server(store: Path, workdir: Path) -> Iterator[ClassServer]:
-    """``hfrl serve STORE`` on a free loopback port, until the block ends (then killed)."""
+def class_server(target: Path, workdir: Path) -> Iterator[ClassServer]:
+    """``hfrl serve RUN_OR_STORE`` on a free loopback port, until the block ends."""
+    store = target / "store.sqlite" if target.is_dir() else target
     port = free_port()
     process = subprocess.Popen(
-        [str(HFRL), "serve", str(store), "--port", str(port)],
+        [str(HFRL), "serve", str(target), "--port", str(port)],
         cwd=workdir, env=ui_env(workdir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip

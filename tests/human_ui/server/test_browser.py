@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +27,9 @@ from tests.human_ui.server.browser_helpers import (
     CHROMIUM,
     ClassServer,
     api,
-    cartpole_pairs,
     class_server,
     render_all,
+    run_folder,
 )
 
 pytestmark = pytest.mark.slow  # end-to-end: not in `make test-fast`
@@ -38,10 +39,8 @@ WAIT_MS = 30_000  # a first clip may still be rendering on a busy machine
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClassServer]:
-    folder = tmp_path_factory.mktemp("class")
-    store = folder / "labels.sqlite"
-    cartpole_pairs(store, num_queries=12)
-    with class_server(store, folder) as running:
+    folder = run_folder(tmp_path_factory.mktemp("run"), num_queries=12)
+    with class_server(folder, folder) as running:
         render_all(running)
         yield running
 
@@ -144,17 +143,22 @@ def test_the_two_clips_are_painted_and_play_in_sync(page: Page, server: ClassSer
         "[...document.querySelectorAll('video')].map(v => [v.currentTime, v.paused])"
     )
     assert left == right, "paused, both clips show the same moment"
-    png = page.screenshot()
-    artefacts = os.environ.get("HFRL_ARTIFACTS_DIR")
-    if artefacts:
-        Path(artefacts).mkdir(parents=True, exist_ok=True)
-        (Path(artefacts) / "label_page.png").write_bytes(png)
+    png = _keep(page.screenshot(), "label_page.png")
     shot = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int64)
     crops = [_crop(shot, page, selector) for selector in ("#video-left", "#video-right")]
     for crop in crops:
         assert crop.std() > 10, "a flat area, not a picture"
         assert (crop.sum(axis=2) > 60).mean() > 0.3, "mostly the empty (black) video area"
     assert np.abs(crops[0] - crops[1]).mean() > 1.0, "the two clips look the same"
+
+
+def _keep(png: bytes, name: str) -> bytes:
+    """A screenshot, copied to ``HFRL_ARTIFACTS_DIR`` when that is set."""
+    artefacts = os.environ.get("HFRL_ARTIFACTS_DIR")
+    if artefacts:
+        Path(artefacts).mkdir(parents=True, exist_ok=True)
+        (Path(artefacts) / name).write_bytes(png)
+    return png
 
 
 def _until(page: Page, expression: str) -> None:
@@ -192,6 +196,15 @@ def test_the_dashboard_shows_each_students_answers_and_exports_them(
     settings = api(server, "GET", "/class", server.teacher_token)
     assert page.text_content("#join-code") == settings["join_code"] == server.join_code
     assert "#token" not in page.url, "the token leaves the address bar"
+    assert "round 3/5" in (page.text_content("#run-line") or "")  # the run's status line
+    run = page.text_content("#run-table") or ""
+    assert "3 of 5" in run  # the round
+    assert re.search(r"labels\d+ of 120", run), run  # answered (counted in the store)
+    assert "78% (round 3)" in run  # the reward model's validation accuracy
+    assert page.locator("#per-minute rect").count() >= 1  # answers in the last minute
+    assert page.locator("#true-return circle").count() == 3  # one point per round
+    _until(page, "document.getElementById('run-video').videoWidth > 0")  # the agent's video
+    _keep(page.screenshot(full_page=True), "dashboard.png")
     with page.expect_download() as download:
         row.locator("a[data-format=jsonl]").click()
     lines = Path(download.value.path()).read_text().splitlines()
