@@ -259,15 +259,16 @@ class PairPrefetcher:
                     if self._closing:
                         return
                     job = self._next_job()
-                renderer = renderer or self._make_renderer()
                 if job is None:
                     try:
+                        renderer = renderer or self._make_renderer()
                         self._render_ahead(renderer)
                     except Exception:  # ahead is a bonus: the wanted pair reports the error
                         self._next_ahead_poll = time.monotonic() + 30 * AHEAD_POLL_S
                     continue
                 query_id, box = job
                 try:
+                    renderer = renderer or self._make_renderer()
                     prepared = self._prepare(renderer, query_id, box)
                 except _AbandonedError:
                     continue

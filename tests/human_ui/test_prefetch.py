@@ -288,3 +288,20 @@ def test_memory_is_capped_in_bytes_keeping_the_wanted_pairs() -> None:
     assert prefetcher.get(1) is None
     assert prefetcher.get(2) is None
     prefetcher.close()
+
+
+def test_a_renderer_that_cannot_be_made_is_reported_per_pair(tmp_path: Path) -> None:
+    def no_gl() -> FakeRenderer:
+        raise RenderError("MuJoCo could not render; set MUJOCO_GL=egl")
+
+    prefetcher = PairPrefetcher(
+        _pair, make_renderer=no_gl, cache=FrameCache(tmp_path), ahead=lambda: [5]
+    )
+    prefetcher.want([1, 2], box=(60, 40))
+    first = prefetcher.wait(1, timeout_s=10)
+    second = prefetcher.wait(2, timeout_s=10)
+    prefetcher.close()
+    assert first is not None
+    assert second is not None
+    assert "MUJOCO_GL" in (first.error or "")
+    assert "MUJOCO_GL" in (second.error or "")
