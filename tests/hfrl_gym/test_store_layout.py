@@ -1,6 +1,7 @@
 """The store's code split by concept, and the public API that export and import use.
 
-Two modules hold SQL: ``hfrl_gym/store_schema.py`` (the schema and its migrations) and
+Three modules hold SQL: ``hfrl_gym/store_schema.py`` (the schema and its migrations),
+``hfrl_gym/store_sqlite_claims.py`` (the leases' statements) and
 ``hfrl_gym/store_sqlite.py`` (every other statement);
 ``LabelStore`` holds its database instead of inheriting it; ``store_io`` uses only the public
 API of ``LabelStore``.
@@ -20,6 +21,7 @@ from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import StoreError
 from hfrl_gym.store import LabelStore
+from hfrl_gym.store_leases import StoreLeases
 from hfrl_gym.store_sqlite import StoreDatabase
 from tests.conftest import make_clip
 
@@ -58,7 +60,7 @@ def test_only_store_sqlite_and_store_schema_hold_sql() -> None:
     found = {
         str(path.relative_to(PACKAGE)): sql_in(path.read_text("utf-8"))
         for path in sorted(PACKAGE.rglob("*.py"))
-        if path.name not in ("store_sqlite.py", "store_schema.py")
+        if path.name not in ("store_sqlite.py", "store_sqlite_claims.py", "store_schema.py")
     }
     assert {name: lines for name, lines in found.items() if lines} == {}
     assert len(sql_in((PACKAGE / "store_sqlite.py").read_text("utf-8"))) > 20
@@ -68,7 +70,7 @@ def test_only_store_sqlite_and_store_schema_hold_sql() -> None:
 def test_label_store_holds_its_database_and_store_io_uses_the_public_api(
     tmp_path: Path,
 ) -> None:
-    assert LabelStore.__mro__ == (LabelStore, object)
+    assert LabelStore.__mro__ == (LabelStore, StoreLeases, object)  # holds, not is, its db
     with LabelStore(tmp_path / "labels.db") as store:
         assert isinstance(store._db, StoreDatabase)
         assert repr(store) == f"LabelStore({str(tmp_path / 'labels.db')!r})"
