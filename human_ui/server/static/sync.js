@@ -91,10 +91,12 @@ export class SyncPlayer {
 
   faster() {
     this.speedIndex = Math.min(this.speedIndex + 1, SPEEDS.length - 1);
+    this.videos.forEach((video) => (video.playbackRate = this.speed));
   }
 
   slower() {
     this.speedIndex = Math.max(this.speedIndex - 1, 0);
+    this.videos.forEach((video) => (video.playbackRate = this.speed));
   }
 
   restart() {

@@ -131,6 +131,14 @@ def test_the_two_clips_are_painted_and_play_in_sync(page: Page, server: ClassSer
         "[...document.querySelectorAll('video')].map(v => v.currentTime)"
     )  # fmt: skip
     assert abs(times[0] - times[1]) < 0.15, f"the clips drift apart while playing: {times}"
+    page.keyboard.press("]")
+    assert page.text_content("#speed") == "2×"
+    for _ in range(2):
+        page.keyboard.press("[")
+    assert page.evaluate("[...document.querySelectorAll('video')].map(v => v.playbackRate)") == [
+        0.5,
+        0.5,
+    ]
     page.keyboard.press("p")  # pause, then scrub near the end: the pole has fallen on the right
     page.eval_on_selector(
         "#scrub", "el => { el.value = '900'; el.dispatchEvent(new Event('input')); }"
@@ -183,9 +191,9 @@ def test_the_dashboard_shows_each_students_answers_and_exports_them(
 ) -> None:
     student = page.context.browser.new_context().new_page()  # type: ignore[union-attr]
     _join(student, server, "Cleo")
-    for _ in range(2):
+    for key in ("ArrowDown", "Space"):  # equal, skip
         shown = _shown(student)
-        student.keyboard.press("ArrowDown")
+        student.keyboard.press(key)
         _shown(student, other_than=shown)
     student.context.close()
 
@@ -210,4 +218,20 @@ def test_the_dashboard_shows_each_students_answers_and_exports_them(
     lines = Path(download.value.path()).read_text().splitlines()
     exported = [json.loads(line) for line in lines]
     assert [answer["annotator"] for answer in exported] == ["Cleo", "Cleo"]
-    assert {answer["choice"] for answer in exported} == {"equal"}
+    assert [answer["choice"] for answer in exported] == ["equal", "skip"]
+
+
+def test_an_unknown_token_brings_the_join_form_back_with_the_reason(
+    page: Page, server: ClassServer
+) -> None:
+    page.goto(server.url)
+    page.evaluate("window.localStorage.setItem('hfrl.student', 'not-a-token')")
+    page.reload()
+    page.wait_for_selector("#join:not([hidden])")
+    assert page.get_attribute("body", "data-view") == "join"
+    assert "Join again" in (page.text_content("#join-error") or "")
+    assert page.evaluate("window.localStorage.getItem('hfrl.student')") is None
+    page.fill("#join-code", "WRONG-CODE")
+    page.fill("#join-name", "Dan")
+    page.click("#join-form button[type=submit]")
+    page.wait_for_selector("#join-error:has-text('code')")  # the server's reason, said
