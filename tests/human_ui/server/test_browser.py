@@ -127,6 +127,10 @@ def test_a_student_answers_with_keys_and_clicks_undoes_and_continues_after_a_rel
 def test_the_two_clips_are_painted_and_play_in_sync(page: Page, server: ClassServer) -> None:
     _join(page, server, "Ben")
     _shown(page)
+    page.keyboard.press("h")  # the task card again, on demand
+    assert "push a cart" in (page.text_content("#card-lines") or "")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#card", state="hidden")
     times = page.evaluate(
         "[...document.querySelectorAll('video')].map(v => v.currentTime)"
     )  # fmt: skip
@@ -213,6 +217,11 @@ def test_the_dashboard_shows_each_students_answers_and_exports_them(
     assert page.locator("#true-return circle").count() == 3  # one point per round
     _until(page, "document.getElementById('run-video').videoWidth > 0")  # the agent's video
     _keep(page.screenshot(full_page=True), "dashboard.png")
+    page.click("#toggle-open")  # the teacher closes the class, then opens it again
+    page.wait_for_selector("#class-state:has-text('closed')")
+    assert api(server, "GET", "/class", server.teacher_token)["open"] is False  # type: ignore[index]
+    page.click("#toggle-open")
+    page.wait_for_selector("#class-state:has-text('open')")
     with page.expect_download() as download:
         row.locator("a[data-format=jsonl]").click()
     lines = Path(download.value.path()).read_text().splitlines()
