@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lease-s",
         type=float,
-        default=300.0,
-        help="seconds a leased pair stays a student's (default 300)",
+        default=None,
+        help="seconds a leased pair stays a student's (10-3600; a new class: 300)",
     )
     parser.add_argument(
         "--render-workers", type=int, default=1, help="processes rendering clip videos (default 1)"
@@ -81,15 +81,20 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, list[str]]:
         raise ConfigError(f"--port must be 1-65535, got {args.port}")
     if args.render_workers < 1:
         raise ConfigError(f"--render-workers must be >= 1, got {args.render_workers}")
+    if args.lease_s is not None and not 10 <= args.lease_s <= 3600:
+        raise ConfigError(f"--lease-s must be 10-3600 seconds, got {args.lease_s}")
+    if not args.token_days > 0:
+        raise ConfigError(f"--token-days must be > 0, got {args.token_days}")
     store_path, _ = resolve_store(args.target)
     settings = ServerSettings(
         target=args.target,
         token_days=args.token_days,
-        lease_s=args.lease_s,
         render_workers=args.render_workers,
     )
-    classes = ClassDatabase(class_database_path(store_path), lease_s=args.lease_s)
+    classes = ClassDatabase(class_database_path(store_path))
     try:
+        if args.lease_s is not None:
+            classes.change(lease_s=args.lease_s)
         lines, token = [], None
         if args.new_teacher_token or not classes.has_teacher():
             token = classes.new_teacher_token()

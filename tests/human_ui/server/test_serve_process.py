@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from hfrl_gym.store import LabelStore
+from human_ui.server.class_db import ClassDatabase, class_database_path
 from human_ui.server.cli import build_parser, prepare
 from tests.human_ui.server.api_helpers import make_store
 
@@ -135,3 +136,18 @@ def test_serve_refuses_what_is_not_a_store(tmp_path: Path) -> None:
         prepare(build_parser().parse_args([str(tmp_path)]))
     with pytest.raises(ConfigError, match="--port must be 1-65535"):
         prepare(build_parser().parse_args([str(tmp_path), "--port", "0"]))
+    with pytest.raises(ConfigError, match="--lease-s must be 10-3600"):
+        prepare(build_parser().parse_args([str(tmp_path), "--lease-s", "1"]))
+
+
+def test_serve_sets_the_lease_of_the_class(tmp_path: Path) -> None:
+    path = tmp_path / "labels.sqlite"
+    make_store(path, num_queries=1)
+    prepare(build_parser().parse_args([str(path)]))
+    classes = ClassDatabase(class_database_path(path))
+    assert classes.settings().lease_s == 300.0  # a new class's
+    classes.close()
+    prepare(build_parser().parse_args([str(path), "--lease-s", "60"]))
+    classes = ClassDatabase(class_database_path(path))
+    assert classes.settings().lease_s == 60.0
+    classes.close()
