@@ -14,7 +14,8 @@ Modules:
         server_client: the server's HTTP API client (standard library only).
     playback: looping playback position, speeds, when a partly rendered pair can start.
     prefetch: background rendering of upcoming pairs (and of pending ones into the frame
-        cache); prepared: a pair's frames as surfaces, growing while they render.
+        cache); prepared: a pair's frames as surfaces, growing while they render;
+        frame_source: the renderer's protocol, the window's renderer, the render rate.
     redraw: when a window redraws (a still screen is not redrawn every tick).
     teaching: the reward model's view of a pair (teaching overlay).
     task_card: the task card (what to judge, a good and a bad example, first-use memory);

@@ -26,11 +26,9 @@ MuJoCo must use a thread-safe off-screen backend (``MUJOCO_GL=egl`` or ``osmesa`
 first classic-control render, which initialises pygame from this thread otherwise.
 
 Classes:
-    FrameRenderer: what the prefetcher needs from a renderer.
     PairPrefetcher: the background renderer.
 
 Functions:
-    window_renderer: the renderer the window uses (MuJoCo without multisampling).
     store_prefetcher: the window's prefetcher on a store, with its frame cache and ahead list.
 """
 
@@ -42,7 +40,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import numpy as np
 import pygame
@@ -52,6 +49,7 @@ from hfrl_gym.envs import get_spec
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.frame_cache import FrameCache, cache_folder_for
 from hfrl_gym.store import LabelStore
+from human_ui.frame_source import FrameRenderer, render_rate, window_renderer
 from human_ui.prepared import MUJOCO_ASPECT, PreparedPair, fit_size, to_surface
 from human_ui.teaching import TeachingInfo, TeachingModel
 
@@ -69,53 +67,8 @@ __all__ = [
 AHEAD_POLL_S = 1.0
 """Seconds between calls of ``ahead()`` while the thread has nothing else to do."""
 
-RECENT_FRAMES = 16
-"""The render rate is also measured over this many recent frames (the slower one counts)."""
-
 AHEAD_QUERIES = 64
 """Pending queries :func:`store_prefetcher` renders ahead into the cache, at most."""
-
-
-class FrameRenderer(Protocol):
-    """What the prefetcher needs from a renderer (:class:`hfrl_gym.render.ClipRenderer`).
-
-    Example:
-        >>> from hfrl_gym.render import ClipRenderer
-        >>> renderer: FrameRenderer = ClipRenderer()
-        >>> renderer.close()
-    """
-
-    def render_state(
-        self, env_id: str, state: np.ndarray, width: int | None = None, height: int | None = None
-    ) -> np.ndarray: ...
-
-    def render_frames(
-        self, clip: Clip, width: int | None = None, height: int | None = None
-    ) -> np.ndarray: ...
-
-    def close(self) -> None: ...
-
-
-def window_renderer() -> FrameRenderer:
-    """A :class:`~hfrl_gym.render.ClipRenderer` without MuJoCo's multisampling (2-2.5x
-    faster in software OpenGL, the same picture at clip sizes)."""
-    from hfrl_gym.render import ClipRenderer
-
-    return ClipRenderer(multisample=False)
-
-
-def _render_rate(times: list[float], recent: int = RECENT_FRAMES) -> float:
-    """Frames per second to count on: the slowest of the whole render so far, its last
-    ``recent`` frames, and its longest gap between two of those frames (a busy machine renders
-    in bursts), from the times each frame was done (``times[0]``: the start).
-
-    Example:
-        >>> round(_render_rate([0.0, 0.1, 0.2, 0.3, 0.7], recent=2), 3)  # a 0.4 s gap
-        2.5
-    """
-    gaps = np.diff(np.asarray(times[-recent - 1 :]))
-    whole = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
-    return min(whole, len(gaps) / max(float(gaps.sum()), 1e-6), 1.0 / max(float(gaps.max()), 1e-6))
 
 
 class _AbandonedError(Exception):
@@ -371,7 +324,7 @@ class PairPrefetcher:
                     frames.append(frame)
                 side.append(to_surface(frame))
             times.append(time.perf_counter())
-            prepared.render_fps = _render_rate(times)
+            prepared.render_fps = render_rate(times)
         return rendered
 
     def _explain(self, pair: ClipPair) -> tuple[TeachingInfo | None, str]:
