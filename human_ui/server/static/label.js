@@ -5,7 +5,9 @@
 // by leasing again. Each answer carries the seconds since its clips could play and a request id,
 // and is retried with that id when its reply is lost. The keys are the desktop window's
 // (human_ui/commands.py). The page's state is mirrored on <body> data attributes
-// (data-view, data-query-id, data-ready, data-answered) for people and tests alike.
+// (data-view, data-query-id, data-ready, data-answered) for people and tests alike; the
+// Performance API keeps how long each answer took to be stored ("hfrl:answer-stored") and
+// the next pair to play ("hfrl:next-pair"), both from the answer's key or click.
 
 import { Api, ApiError, requestId } from "/static/api.js";
 import { SyncPlayer } from "/static/sync.js";
@@ -185,6 +187,10 @@ async function showNext() {
     if (!loaded || state.current !== id) return;
     state.shownAt = performance.now();
     document.body.dataset.ready = "true";
+    if (performance.getEntriesByName("hfrl:answer", "mark").length) {
+      performance.measure("hfrl:next-pair", "hfrl:answer"); // from the newest answer's key
+      performance.clearMarks("hfrl:answer");
+    }
   } catch (error) {
     if (state.current !== id) return;
     if (error.status === 401) return expired(error);
@@ -220,11 +226,13 @@ async function answer(choice, confidence = null) {
   if (state.current === null) return say("no pair to answer: waiting for queries");
   if (state.shownAt === null) return say("the clips are not ready yet: answer when they play");
   const id = state.current;
+  performance.mark("hfrl:answer");
   const seconds = (performance.now() - state.shownAt) / 1000;
   const body = { query_id: id, choice, confidence, seconds: Math.round(seconds * 1000) / 1000, request_id: requestId() };
   state.busy = true;
   try {
     const reply = await post("/answers", body);
+    performance.measure("hfrl:answer-stored", "hfrl:answer");
     state.answered = reply.answered;
     state.done.add(id);
     showProgress(null);
