@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from hfrl_gym.answers import Answer
@@ -235,11 +236,16 @@ def _visible_clip(context: ServerContext, uid: str, who: Member) -> str:
     responses={200: {"content": {"video/webm": {}}}},
     tags=["student"],
 )
-def clip_video(clip_uid: str, request: Request, who: MediaMember) -> Response:
+async def clip_video(clip_uid: str, request: Request, who: MediaMember) -> Response:
     """The clip as a WebM (VP8) video, rendered from its snapshots."""
     context = context_of(request)
-    uid = _visible_clip(context, clip_uid, who)
-    path = context.videos.get(uid)
+    uid = await run_in_threadpool(_visible_clip, context, clip_uid, who)
+    try:
+        path = await context.videos.get(uid)  # a render waited for holds no thread
+    except TimeoutError:
+        raise HTTPException(503, f"clip {uid} is still rendering; ask again") from None
+    except Exception as error:  # the worker's error, said once; the page shows the other clip
+        raise HTTPException(503, f"clip {uid} could not be rendered: {error}") from None
     return FileResponse(
         path,
         media_type="video/webm",

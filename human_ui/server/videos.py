@@ -13,6 +13,7 @@ Classes:
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import multiprocessing
 import threading
@@ -98,7 +99,8 @@ class ClipVideos:
             self._geometry[env_id] = VideoInfo(*job.result())
         return self._geometry[env_id]
 
-    def _submit(self, uid: str) -> concurrent.futures.Future:
+    def submit(self, uid: str) -> concurrent.futures.Future:
+        """Render the clip's video unless a job for it runs already; its job."""
         with self._lock:
             job = self._jobs.get(uid)
             if job is None:
@@ -117,12 +119,13 @@ class ClipVideos:
         with self._lock:
             self._jobs.pop(uid, None)
 
-    def get(self, uid: str, timeout_s: float = 60.0) -> Path:
+    async def get(self, uid: str, timeout_s: float = 60.0) -> Path:
         """The clip's video file, rendered now if it is not cached (waits up to
-        ``timeout_s``)."""
+        ``timeout_s``, without holding a thread of the server)."""
         path = self.path(uid)
         if not path.exists():
-            self._submit(uid).result(timeout=timeout_s)
+            job = asyncio.wrap_future(self.submit(uid))
+            await asyncio.wait_for(job, timeout=timeout_s)
         return path
 
     def _render_ahead(self, every_s: float) -> None:
@@ -138,7 +141,7 @@ class ClipVideos:
                 if uid in failed or self.path(uid).exists():
                     continue
                 try:
-                    self._submit(uid).result()
+                    self.submit(uid).result()
                 except Exception:
                     failed.add(uid)
 
