@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,16 @@ def test_no_reply_to_a_student_holds_a_reward_or_anothers_answer(server: Server)
         assert forbidden_in(reply.json()) == [], reply.request.url
         assert "Bo" not in reply.text
     assert [r.status_code for r in replies[-3:]] == [403, 403, 403]
+
+
+def test_a_lapsed_lease_goes_back_to_the_queue(server: Server) -> None:
+    ana, bo = server.join("Ana"), server.join("Bo")
+    assert lease(server, ana, 1) == [1]
+    server.client.app.state.context.classes.change(lease_s=0.001)  # PUT refuses under 10 s
+    assert lease(server, ana, 1) == [1]  # renewed, now for a moment only
+    time.sleep(0.05)
+    server.client.app.state.context.classes.change(lease_s=300.0)
+    assert lease(server, bo, 1) == [1]  # it went back to the queue; Bo holds it now
+    late = answer(server, ana, 1)
+    assert late.status_code == 409
+    assert answer(server, bo, 1).status_code == 201
