@@ -17,4 +17,5 @@ Modules:
     dashboard: pace, agreement (Fleiss' kappa, against the majority), run metrics.
     videos: the clips' WebM cache, rendered ahead of demand.
     render_job: rendering and encoding in a worker process.
+    pages: the browser pages (``/``, ``/teacher``) and their files in ``static/``.
 """
