@@ -86,10 +86,15 @@ async function join(event) {
 }
 
 function leave() {
+  // The token is forgotten here; the server's leases on this student's pairs lapse by themselves.
+  window.clearTimeout(state.pollTimer);
   api.token = null;
-  state.me = null;
+  Object.assign(state, { me: null, current: null, order: [], shownAt: null });
+  state.done.clear();
   dropPairs([]);
   player.clear();
+  $("who").textContent = "";
+  $("progress").textContent = "";
   show("join");
 }
 
@@ -134,6 +139,7 @@ function dropPairs(keep) {
 }
 
 async function lease() {
+  if (!api.token) return; // left the class: nothing to lease or renew
   let reply;
   try {
     reply = await api.json("POST", "/leases", { count: 2 });
@@ -371,6 +377,7 @@ function wire() {
   $("scrub").addEventListener("input", (event) => {
     player.scrubTo((Number(event.target.value) / 1000) * player.duration);
   });
+  $("scrub").addEventListener("change", (event) => event.target.blur()); // keys to the page
   document.addEventListener("keydown", onKey);
   const code = new URLSearchParams(window.location.search).get("code");
   if (code) $("join-code").value = code;

@@ -122,6 +122,9 @@ def test_a_student_answers_with_keys_and_clicks_undoes_and_continues_after_a_rel
     assert _shown(page) == fourth
     assert page.get_attribute("body", "data-view") == "compare"
     assert page.get_attribute("body", "data-answered") == "3"
+    page.click("#leave")  # the token is forgotten: the join form again
+    assert page.get_attribute("body", "data-view") == "join"
+    assert page.evaluate("window.localStorage.getItem('hfrl.student')") is None
 
 
 def test_the_two_clips_are_painted_and_play_in_sync(page: Page, server: ClassServer) -> None:
