@@ -9,9 +9,11 @@ Classes:
 The schedule, as in Christiano et al. (2017), where the person labels while the agent trains:
 
 1. Before the first fit PPO has no reward to learn from: the run explores (or records the
-   untrained policy) as the synchronous round 0 does, posts twice ``--queue-low`` queries of
-   those clips, and waits for their answers (topping the queue up from the same clips, so the
-   person is never left without a pair). Then it fits the reward model once, in this thread.
+   untrained policy) as the synchronous round 0 does, posts the synchronous plan's first
+   round of queries of those clips (``RunPlan.labels[0]``: 40% of the labels with the default
+   decay 0.6 over 10 rounds, so both schedules start PPO from the same feedback), and waits
+   for their answers (topping the queue up from the same clips, so the person is never left
+   without a pair). Then it fits the reward model once, in this thread.
 2. From then on PPO trains one rollout at a time on the current learned reward, and between
    rollouts (never during one) it
    - takes up the newest reward model the background fit has published
@@ -56,7 +58,8 @@ class AsyncPlan:
     Attributes:
         num_labels: the label budget: queries posted at most.
         queue_low: unanswered queries kept posted (the low-water mark).
-        first_queries: queries posted before the first fit, which waits for their answers.
+        first_queries: queries posted before the first fit, which waits for their answers:
+            the synchronous plan's first round (``run.labels[0]``).
         num_env_steps: the env-step budget (recordings, exploration and PPO).
         rollout_env_steps: env steps of one PPO rollout (the unit PPO trains in).
         checkpoint_env_steps: env steps between checkpoints (whole rollouts).
@@ -66,8 +69,8 @@ class AsyncPlan:
         >>> run = RunPlan.create(num_labels=50, num_env_steps=20_000, num_rounds=4,
         ...                      label_decay=0.6, initial_env_steps=2_000, rollout_env_steps=512)
         >>> plan = AsyncPlan.create(run, num_labels=50, queue_low=4, num_checkpoints=4)
-        >>> plan.first_queries, plan.checkpoint_env_steps
-        (8, 4608)
+        >>> run.labels[0], plan.first_queries, plan.checkpoint_env_steps
+        (23, 23, 4608)
     """
 
     num_labels: int
@@ -82,13 +85,19 @@ class AsyncPlan:
     def create(
         cls, run: RunPlan, *, num_labels: int, queue_low: int, num_checkpoints: int
     ) -> AsyncPlan:
-        """The asynchronous budgets of ``run``'s (checkpoints: ``--rounds``)."""
+        """The asynchronous budgets of ``run``'s (checkpoints: ``--rounds``).
+
+        The first fit waits for the answers the synchronous schedule asks before PPO starts
+        (``run.labels[0]``): a smaller first batch leaves PPO spending its early, largest
+        learning-rate steps on a reward fit on a handful of answers (docs/BENCHMARKS.md,
+        asynchronous training).
+        """
         rollout = run.rollout_env_steps
         interval = max(1, run.num_env_steps // num_checkpoints // rollout) * rollout
         return cls(
             num_labels=num_labels,
             queue_low=queue_low,
-            first_queries=min(num_labels, 2 * queue_low),
+            first_queries=max(1, min(num_labels, run.labels[0])),
             num_env_steps=run.num_env_steps,
             rollout_env_steps=rollout,
             checkpoint_env_steps=interval,

@@ -26,6 +26,7 @@ from agents.background_fit import BackgroundRefitter
 from agents.cli import main as agents_main
 from agents.config import TrainConfig
 from agents.reward_fitter import RewardFitter, new_reward_model
+from agents.rlhf_loop import plan_run
 from agents.simulated_person import SimulatedPerson
 from agents.vec_learned_reward import VecLearnedReward
 from hfrl_gym.answers import Answer, Choice
@@ -204,8 +205,11 @@ def test_an_async_run_keeps_its_budgets_and_swaps_models_only_between_rollouts(
     monkeypatch.setattr(VecLearnedReward, "step_wait", spy)
     config = _config(tmp_path / "run", labels=10)
     person = _person(tmp_path / "run")
-    summary = train_async(config, show_progress=False, say=lambda line: None)
+    lines: list[str] = []
+    summary = train_async(config, show_progress=False, say=lines.append)
     log = person.stop()
+    first_fit = next(line for line in lines if line.startswith("first reward fit on "))
+    assert int(first_fit.split()[4]) >= plan_run(config).labels[0] == 5
 
     with LabelStore(tmp_path / "run" / "store.sqlite", create=False) as store:
         assert len(store.queries()) == 10  # the label budget, posted and no more
@@ -241,24 +245,43 @@ def test_an_async_run_keeps_its_budgets_and_swaps_models_only_between_rollouts(
     assert status.mode == "async"
 
 
+def test_the_first_fit_waits_for_the_synchronous_first_round_of_answers_and_not_fewer(
+    tmp_path: Path, one_torch_thread: None
+) -> None:
+    config = _config(tmp_path / "run", labels=10, wait_timeout=1.5)
+    first = plan_run(config).labels[0]
+    assert first == 5 > 2 * config.queue_low  # more than the queue's low-water mark
+    person = _person(tmp_path / "run", max_answers=first - 1)  # one answer short
+    with pytest.raises(ConfigError, match=rf"^1 of the first {first} queries got no answer"):
+        train_async(config, show_progress=False, say=lambda line: None)
+    log = person.stop()
+    assert len(log.answer_times) == first - 1
+    with LabelStore(tmp_path / "run" / "store.sqlite", create=False) as store:
+        assert len(store.queries()) >= first  # the person always had a pair to answer
+        assert store.counts()["answered"] == first - 1
+    # no fit, no PPO: nothing was checkpointed
+    assert not (tmp_path / "run" / "state.json").exists()
+
+
 @pytest.mark.slow
 def test_when_the_person_leaves_the_env_steps_run_out_first_and_the_run_says_so(
     tmp_path: Path, one_torch_thread: None
 ) -> None:
     lines: list[str] = []
-    config = _config(tmp_path / "run", labels=30)
-    person = _person(tmp_path / "run", max_answers=6)
+    config = _config(tmp_path / "run", labels=40)
+    first = plan_run(config).labels[0]  # 20: the first fit waits for them
+    person = _person(tmp_path / "run", max_answers=first + 2)
     summary = train_async(config, show_progress=False, say=lines.append)
     person.stop()
     section = summary["asynchronous"]
-    assert summary["labels_used"] == 6
-    assert section["labels_answered"] == 6
+    assert summary["labels_used"] == first + 2
+    assert section["labels_answered"] == first + 2
     # the queue (at least --queue-low, twice a rollout's answers when more), not the budget
     assert config.queue_low <= section["largest_queue"] <= 12
-    assert section["labels_posted"] <= 6 + section["largest_queue"] < config.labels
+    assert section["labels_posted"] <= first + 2 + section["largest_queue"] < config.labels
     assert section["labels_done_at_env_step"] is None
     assert summary["env_steps"] > config.steps - 512  # PPO spent its steps all the same
-    assert "the env steps ran out before the labels: 6 of 30 labels answered" in lines[-1]
+    assert f"the env steps ran out before the labels: {first + 2} of 40 labels" in lines[-1]
 
 
 class _Window:
