@@ -43,7 +43,7 @@ class TrainConfig:
         metadata={
             "help": "who answers: a scripted preset (oracle, noisy, mistake, skip, myopic, "
             "equal), `store` (other processes answer the run's store, e.g. `hfrl label`) or "
-            "`human` (the comparison window opens in this process)"
+            "`human` (one comparison window stays open for the whole run)"
         },
     )
     goal: str = field(

@@ -19,8 +19,9 @@ from hfrl_gym.cli import positive_float, positive_int, seed
 from hfrl_gym.errors import ConfigError
 
 _EPILOG_LABEL = (
-    "keys: <- left better, -> right better, down or = equal, space skip, backspace undo, "
-    "p pause, , . step, - + speed, r review, t teaching overlay, h help. See docs/UI.md."
+    "keys: <- left better, -> right better (with shift: much better, with ctrl or alt: "
+    "slightly better), down equal, space skip, backspace undo, p pause, , . step, - + (or =) "
+    "speed, r review, t teaching overlay, h help. See docs/UI.md."
 )
 
 
