@@ -17,6 +17,7 @@ const $ = (id) => document.getElementById(id);
 const POLL_MS = 3000; // looking for new pairs when none is leased
 const STATUS_MS = 5000;
 const RETRIES = 4;
+const WAITING = "no pair to answer: waiting for queries";
 
 const CHOICE_TEXT = { left: "left is better", right: "right is better", equal: "equally good", skip: "skipped" };
 
@@ -146,7 +147,9 @@ async function lease() {
   } catch (error) {
     if (error.status === 401) return expired(error);
     say(error.message, true);
-    return schedulePoll();
+    window.clearTimeout(state.pollTimer);
+    state.pollTimer = window.setTimeout(lease, POLL_MS); // soon: the leases need renewing
+    return undefined;
   }
   state.leaseS = reply.lease_s || state.leaseS;
   const fresh = reply.pairs.filter((p) => !state.done.has(p.query_id));
@@ -178,7 +181,7 @@ async function showNext() {
   if (id === null) {
     delete document.body.dataset.queryId;
     player.clear();
-    say("no pair to answer: waiting for queries");
+    say(WAITING);
     return;
   }
   document.body.dataset.queryId = String(id);
@@ -193,6 +196,7 @@ async function showNext() {
     if (!loaded || state.current !== id) return;
     state.shownAt = performance.now();
     document.body.dataset.ready = "true";
+    if ($("message").textContent === WAITING) say("");
     if (performance.getEntriesByName("hfrl:answer", "mark").length) {
       performance.measure("hfrl:next-pair", "hfrl:answer"); // from the newest answer's key
       performance.clearMarks("hfrl:answer");
@@ -208,6 +212,7 @@ async function showNext() {
 }
 
 function expired(error) {
+  window.clearTimeout(state.pollTimer);
   api.token = null;
   show("join");
   $("join-error").textContent = `${error.message} Join again.`;
@@ -229,7 +234,7 @@ async function post(path, body) {
 
 async function answer(choice, confidence = null) {
   if (state.busy) return;
-  if (state.current === null) return say("no pair to answer: waiting for queries");
+  if (state.current === null) return say(WAITING);
   if (state.shownAt === null) return say("the clips are not ready yet: answer when they play");
   const id = state.current;
   performance.mark("hfrl:answer");

@@ -27,6 +27,7 @@ from tests.human_ui.server.browser_helpers import (
     CHROMIUM,
     ClassServer,
     api,
+    cartpole_pairs,
     class_server,
     render_all,
     run_folder,
@@ -247,3 +248,21 @@ def test_an_unknown_token_brings_the_join_form_back_with_the_reason(
     page.fill("#join-name", "Dan")
     page.click("#join-form button[type=submit]")
     page.wait_for_selector("#join-error:has-text('code')")  # the server's reason, said
+
+
+def test_a_student_without_pairs_waits_and_gets_the_next_posted_query(
+    page: Page, tmp_path: Path
+) -> None:
+    store = tmp_path / "labels.sqlite"
+    cartpole_pairs(store, num_queries=1)
+    with class_server(store, tmp_path) as server:
+        _join(page, server, "Fay")
+        first = _shown(page)
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_selector("#message:has-text('waiting for queries')", timeout=WAIT_MS)
+        assert page.get_attribute("body", "data-query-id") is None
+        with LabelStore(store) as writer:  # a training run posts a query meanwhile
+            query = writer.get_query(first)
+            (posted,) = writer.add_queries([(query.right_uid, query.left_uid)], round=1)
+        assert _shown(page) == posted  # the page looks again every few seconds
+        assert (page.text_content("#message") or "") == ""
