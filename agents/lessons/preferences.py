@@ -57,7 +57,7 @@ from a simple controller that acts at random more or less often, so some are cle
 than others.
 Two pairs come back a second time with the clips swapped: do you answer the same way?
 
-Keys in the window: <- left is better, -> right is better, down or = equal, space skip,
+Keys in the window: <- left is better, -> right is better, down equal, space skip,
 backspace undo. Every answer is saved at once.
 """
 

@@ -1,5 +1,6 @@
 """Every place that tells a person the comparison window's keys says what the keys do:
-`hfrl label --help`, the README's window section and lesson 1 (docs/TEACHING.md).
+`hfrl label --help`, the README's window section and lesson 1 (docs/TEACHING.md and the
+lesson's own words).
 
 `=` is one key with `+` on many keyboards, so it means *faster* and never answers (issue 13);
 words that still call it "equal" would send a person to the speed key to answer.
@@ -13,6 +14,7 @@ from pathlib import Path
 import pygame
 import pytest
 
+from agents.lessons import preferences
 from human_ui.commands import Command, command_for_key
 from human_ui.window_cli import _EPILOG_LABEL
 
@@ -24,7 +26,12 @@ EQUALS_AS_ANSWER = re.compile(r"(?<!\w)=`?\s+(?:equal|equally)\b")
 def _texts() -> dict[str, str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     teaching = (ROOT / "docs" / "TEACHING.md").read_text(encoding="utf-8")
-    return {"hfrl label --help": _EPILOG_LABEL, "README.md": readme, "TEACHING.md": teaching}
+    return {
+        "hfrl label --help": _EPILOG_LABEL,
+        "README.md": readme,
+        "TEACHING.md": teaching,
+        "lesson 1": preferences.TEXT,
+    }
 
 
 def test_the_equals_key_is_faster_and_never_an_answer() -> None:
@@ -42,7 +49,7 @@ def test_the_pattern_finds_the_old_words() -> None:
         assert not EQUALS_AS_ANSWER.search(new), new
 
 
-@pytest.mark.parametrize("name", ["hfrl label --help", "README.md", "TEACHING.md"])
+@pytest.mark.parametrize("name", ["hfrl label --help", "README.md", "TEACHING.md", "lesson 1"])
 def test_no_text_calls_the_speed_key_equal(name: str) -> None:
     text = _texts()[name]
     found = [match.group(0) for match in EQUALS_AS_ANSWER.finditer(text)]
