@@ -13,6 +13,7 @@ Functions:
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ from human_ui.server.class_db import ClassDatabase, class_database_path
 from human_ui.server.context import ServerSettings, resolve_store
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_WORKERS = max(1, min(4, (os.cpu_count() or 2) // 2))
+"""Render workers by default: half the CPUs (the rest serve requests and train), 1 to 4."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a leased pair stays a student's (10-3600; a new class: 300)",
     )
     parser.add_argument(
-        "--render-workers", type=int, default=1, help="processes rendering clip videos (default 1)"
+        "--render-workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"processes rendering clip videos (default: half the CPUs, 1-4: {DEFAULT_WORKERS})",
     )
     parser.add_argument(
         "--new-teacher-token",

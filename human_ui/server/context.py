@@ -28,8 +28,8 @@ from human_ui.server.videos import ClipVideos
 RUN_STORE = "store.sqlite"
 DEFAULT_SHARED = (5, 2)
 """A new class asks two students for every 5th query, so that agreement is defined."""
-AHEAD_QUERIES = 40
-"""Pending queries whose clips are rendered ahead of demand."""
+AHEAD_QUERIES = 300
+"""Pending queries (the first, by id: those leased next) whose clips are rendered ahead."""
 STATUS_FIELDS = (
     "phase", "mode", "env_id", "round", "num_rounds", "refits", "labels_answered",
     "labels_budget", "pending_queries", "env_steps", "env_steps_budget", "message",

@@ -3,8 +3,9 @@
 :class:`ClipVideos` keeps one WebM file per clip in ``<store>.frames/web/`` (beside the
 store's frame cache of the windows). A video asked for that is not there yet is rendered at
 once by a worker process (:mod:`human_ui.server.render_job`); a thread renders the clips of
-the pending queries ahead of demand, one at a time, so the on-demand work never queues
-behind more than one clip. A clip never changes, so a video once written is served as it is.
+the pending queries ahead of demand, one per worker at a time, so the on-demand work never
+queues behind more than one clip a worker. A clip never changes, so a video once written
+is served as it is.
 
 Classes:
     VideoInfo: what a client needs to lay a clip out before its video arrives.
@@ -135,15 +136,24 @@ class ClipVideos:
                 uids = self._pending()
             except Exception:  # the store busy or closing: look again later
                 continue
-            for uid in uids:
+            todo = [uid for uid in uids if uid not in failed and not self.path(uid).exists()]
+            running: list[tuple[str, concurrent.futures.Future]] = []
+            for uid in todo:  # as many in flight as there are workers: each busy, none queued
                 if self._stop.is_set():
                     return
-                if uid in failed or self.path(uid).exists():
-                    continue
-                try:
-                    self.submit(uid).result()
-                except Exception:
-                    failed.add(uid)
+                running.append((uid, self.submit(uid)))
+                if len(running) >= max(1, self._workers):
+                    self._finish(running.pop(0), failed)
+            for job in running:
+                self._finish(job, failed)
+
+    @staticmethod
+    def _finish(job: tuple[str, concurrent.futures.Future], failed: set[str]) -> None:
+        uid, future = job
+        try:
+            future.result()
+        except Exception:
+            failed.add(uid)
 
     def close(self) -> None:
         """Stop rendering ahead and end the worker processes."""
