@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 """Debian's chromium (``apt-get install chromium``; ``.ci/run`` installs it)."""
 
 CLIP_STEPS = 30
+RENDER_WORKERS = 2
+"""The server's rendering processes (``--render-workers``), and the fetches that warm them."""
 
 
 def _steady(obs: np.ndarray, rng: np.random.Generator) -> int:
@@ -139,14 +142,18 @@ def render_all(server: ClassServer) -> None:
     """
     with LabelStore(server.store) as store:
         uids = [uid for query in store.queries() for uid in (query.left_uid, query.right_uid)]
-    for uid in uids:
+
+    def fetch(uid: str) -> None:
         request = urllib.request.Request(
             f"{server.url}/api/v1/clips/{uid}/video.webm",
             headers={"Authorization": f"Bearer {server.teacher_token}"},
         )
-        with urllib.request.urlopen(request, timeout=120) as reply:
+        with urllib.request.urlopen(request, timeout=180) as reply:
             assert reply.headers["Content-Type"] == "video/webm"
             assert reply.read()
+
+    with ThreadPoolExecutor(RENDER_WORKERS) as pool:
+        list(pool.map(fetch, uids))
 
 
 @contextmanager
@@ -155,7 +162,8 @@ def class_server(target: Path, workdir: Path) -> Iterator[ClassServer]:
     store = target / "store.sqlite" if target.is_dir() else target
     port = free_port()
     process = subprocess.Popen(
-        [str(HFRL), "serve", str(target), "--port", str(port)],
+        [str(HFRL), "serve", str(target), "--port", str(port),
+         "--render-workers", str(RENDER_WORKERS)],
         cwd=workdir, env=ui_env(workdir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
