@@ -229,16 +229,20 @@ class AsyncLoop:
         return self.log
 
     def first_fit(self) -> None:
-        """Post the first queries (or reuse a resumed run's), wait for them, fit once."""
-        queries = self.store.queries()
-        if queries:  # a resumed run killed before its first fit: its queries stay asked
+        """Post the first queries (or reuse a resumed run's), wait for their answers, fit once.
+
+        The fit waits for :attr:`AsyncPlan.first_queries` answers. They are posted at once
+        (at most the pairs the first clips make: a budget too large for them is topped up
+        from the same clips as answers come, never posted in bulk).
+        """
+        if self.store.queries():  # a resumed run killed before its first fit: they stay asked
             clips = self.store.get_clips(self.store.clip_uids())
         else:
             clips = self._first_clips()
-            queries = self._post(clips, self.plan.first_queries)
+            self._post(clips, min(self.plan.first_queries, num_possible_pairs(clips)))
         self.newest = clips
         started = time.monotonic()
-        self._wait_for(queries, clips)
+        self._wait_for(self.plan.first_queries, clips)
         self.log.first_wait_s = time.monotonic() - started
         self._top_up(clips)  # pairs for the person while the first fit and checkpoint run
         self._fitted_answers = self._answers()  # those coming during the fit: refit at once
@@ -331,14 +335,13 @@ class AsyncLoop:
             run.record_env_steps, round_index=self.round, clip_num_steps=self.parts.clip_num_steps
         )
 
-    def _wait_for(self, queries: Sequence[Query], clips: Sequence[Clip]) -> None:
-        """Wait until ``queries`` are answered, keeping the queue topped up from ``clips``."""
-        ids = [q.id for q in queries]
+    def _wait_for(self, num_answered: int, clips: Sequence[Clip]) -> None:
+        """Wait until ``num_answered`` queries are answered, topping the queue up from ``clips``."""
         deadline = None if self.wait_timeout_s is None else time.monotonic() + self.wait_timeout_s
         reported = None
         while True:
-            left = len(self.store.pending_queries(query_ids=ids))
-            if left == 0:
+            left = num_answered - int(self.store.counts()["answered"])
+            if left <= 0:
                 return
             self._top_up(clips)
             if left != reported:  # the status file, when the count changes
@@ -346,9 +349,9 @@ class AsyncLoop:
                 reported = left
             if deadline is not None and time.monotonic() > deadline:
                 raise ConfigError(
-                    f"{left} of the first {len(ids)} queries got no answer within "
-                    f"--wait-timeout {self.wait_timeout_s} s; answer them with `hfrl label "
-                    f"{self.store.path}` and resume with `{self.resume_command}`"
+                    f"{left} of the {num_answered} answers the first fit waits for did not come "
+                    f"within --wait-timeout {self.wait_timeout_s} s; answer the queries with "
+                    f"`hfrl label {self.store.path}` and resume with `{self.resume_command}`"
                 )
             time.sleep(self.poll_s)
 

@@ -141,7 +141,7 @@ class TrainConfig:
         default=4,
         metadata={
             "help": "--async: unanswered queries kept posted (the low-water mark); the first "
-            "queries are twice as many, and the first fit waits for their answers"
+            "fit waits for the synchronous plan's first round of answers"
         },
     )
     kl_coef: float = field(

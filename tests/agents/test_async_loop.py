@@ -32,6 +32,7 @@ from agents.vec_learned_reward import VecLearnedReward
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.envs import make_env
 from hfrl_gym.errors import ConfigError
+from hfrl_gym.queries import num_possible_pairs
 from hfrl_gym.recording import record_random_clips
 from hfrl_gym.run_status import Phase, read_status
 from hfrl_gym.store import LabelStore, Query
@@ -252,7 +253,7 @@ def test_the_first_fit_waits_for_the_synchronous_first_round_of_answers_and_not_
     first = plan_run(config).labels[0]
     assert first == 5 > 2 * config.queue_low  # more than the queue's low-water mark
     person = _person(tmp_path / "run", max_answers=first - 1)  # one answer short
-    with pytest.raises(ConfigError, match=rf"^1 of the first {first} queries got no answer"):
+    with pytest.raises(ConfigError, match=rf"^1 of the {first} answers the first fit waits for"):
         train_async(config, show_progress=False, say=lambda line: None)
     log = person.stop()
     assert len(log.answer_times) == first - 1
@@ -261,6 +262,19 @@ def test_the_first_fit_waits_for_the_synchronous_first_round_of_answers_and_not_
         assert store.counts()["answered"] == first - 1
     # no fit, no PPO: nothing was checkpointed
     assert not (tmp_path / "run" / "state.json").exists()
+
+
+def test_a_first_round_larger_than_the_first_clips_pairs_is_not_posted_in_bulk(
+    tmp_path: Path, one_torch_thread: None
+) -> None:
+    config = _config(tmp_path / "run", labels=300, initial_steps=160, wait_timeout=0.5)
+    first = plan_run(config).labels[0]
+    with pytest.raises(ConfigError, match=rf"^{first} of the {first} answers the first fit"):
+        train_async(config, show_progress=False, say=lambda line: None)
+    with LabelStore(tmp_path / "run" / "store.sqlite", create=False) as store:
+        possible = num_possible_pairs(store.get_clips(store.clip_uids()))
+        assert possible < first == 153  # at most 16 clips: 8 envs of 20 steps
+        assert len(store.queries()) == possible
 
 
 @pytest.mark.slow
