@@ -290,6 +290,12 @@ async function undo() {
 // --- keys and buttons ------------------------------------------------------------------------
 
 function run(command, confidence = null) {
+  const result = perform(command, confidence);
+  showClock(player); // the speed and pause buttons say at once what a key changed
+  return result;
+}
+
+function perform(command, confidence) {
   switch (command) {
     case "left": case "right": case "equal": case "skip": return answer(command, confidence);
     case "undo": return undo();
