@@ -27,7 +27,7 @@ import pygame
 from hfrl_gym.envs import get_spec
 from hfrl_gym.store import LabelStore
 from human_ui.app import open_window
-from human_ui.play_state import IDLE_SECONDS, PlaySession, key_mapping
+from human_ui.play_state import IDLE_SECONDS, PlaySession, check_clip_steps, key_mapping
 from human_ui.prefetch import to_surface
 from human_ui.script import ScriptPlayer, load_script
 from human_ui.widgets import Fonts, Theme, draw_panel, draw_text, fit_rect
@@ -265,9 +265,11 @@ def run_play(config: PlayConfig) -> int:
         The number of clips recorded into ``config.store``.
 
     Raises:
-        UnknownEnvError, ConfigError: an unknown or unplayable env, or a bad script.
+        UnknownEnvError, ConfigError: an unknown or unplayable env, clips longer than its
+            episodes, or a bad script.
     """
-    mapping = key_mapping(config.env_id)  # fail before any window opens
+    mapping = key_mapping(config.env_id)  # fail before any window opens (or store is made)
+    check_clip_steps(config.env_id, config.clip_num_steps)
     open_window(config.size, f"hfrl play {config.env_id}")
     script = None if config.script is None else ScriptPlayer(load_script(config.script))
     _, _, view, _ = play_layout(config.size)

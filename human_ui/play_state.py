@@ -22,6 +22,7 @@ Classes:
 
 Functions:
     key_mapping: the mapping of a suite env, or ``ConfigError`` saying it is not playable.
+    check_clip_steps: ``ConfigError`` for clips longer than the env's episodes.
 
 Attributes:
     KEY_MAPPINGS: ``env_id -> KeyMapping`` for the playable envs.
@@ -156,6 +157,20 @@ def key_mapping(env_id: str) -> KeyMapping:
     return KEY_MAPPINGS[env_id]
 
 
+def check_clip_steps(env_id: str, clip_num_steps: int) -> None:
+    """Refuse clips longer than the env's episodes: not one would ever be recorded.
+
+    Raises:
+        ConfigError: ``clip_num_steps`` exceeds the env's horizon (as ``hfrl record`` says).
+    """
+    horizon = get_spec(env_id).horizon
+    if clip_num_steps > horizon:
+        raise ConfigError(
+            f"--clip-steps {clip_num_steps} exceeds {env_id}'s horizon {horizon}: no clip "
+            f"would be recorded; give at most {horizon}"
+        )
+
+
 class PlaySession:
     """A person playing a suite env; completed clips go into the store at once.
 
@@ -194,6 +209,7 @@ class PlaySession:
         idle_steps: int | None = None,
     ) -> None:
         self.mapping = key_mapping(env_id)
+        check_clip_steps(env_id, clip_num_steps)
         self.spec = get_spec(env_id)
         self.goal = get_goal(env_id, goal)
         width, height = render_size if render_size and self.spec.mujoco else (None, None)

@@ -251,3 +251,14 @@ def test_pause_episode_end_and_replay() -> None:
     session.handle_event(_down(pygame.K_ESCAPE))
     assert session.quit_requested
     session.close()
+
+
+def test_clips_longer_than_an_episode_are_refused_before_anything_opens(tmp_path: Path) -> None:
+    from human_ui.play import PlayConfig, run_play
+
+    with pytest.raises(ConfigError, match=r"--clip-steps 501 exceeds .*CartPole-v0's horizon 500"):
+        PlaySession("hfrl/CartPole-v0", store=None, clip_num_steps=501)
+    store = tmp_path / "demos.sqlite"
+    with pytest.raises(ConfigError, match="horizon 200"):
+        run_play(PlayConfig("hfrl/Pendulum-v0", store=store, clip_num_steps=201))
+    assert not store.exists()  # no window, no empty store: the person would record nothing
