@@ -20,7 +20,8 @@ The schedule, as in Christiano et al. (2017), where the person labels while the 
      (``agents.background_fit``: a thread refitting a copy whenever new answers arrive);
    - posts queries of the newest policy's clips while fewer than ``--queue-low`` (or twice
      what people answered during the last rollout, when that is more) are unanswered, until
-     the label budget is posted;
+     the label budget is posted (also every :data:`POST_EVERY_S` seconds during a rollout,
+     from the clips of the rollout before: ``agents.rollout_ticker``);
    - saves a checkpoint every ``--steps / --rounds`` env steps (policy, reward model,
      metrics row, ``state.json``: a killed run resumes from the last one; answers are in the
      store, so nothing answered is lost).
@@ -43,12 +44,16 @@ from agents.pair_selector import post_pairs
 from agents.plan import RunPlan
 from agents.reward_fitter import RewardFitter
 from agents.rlhf_loop import LoopParts
+from agents.rollout_ticker import RolloutTicker
 from agents.status_hooks import StatusReporter
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.queries import num_possible_pairs
 from hfrl_gym.run_status import Phase
 from hfrl_gym.store import Query
+
+POST_EVERY_S = 0.25
+"""Seconds between looks at the query queue during a PPO rollout (a store count: cheap)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ class AsyncLog:
         labels_done_at: env steps when every label was posted and answered (``None``: never).
         largest_queue: the most unanswered queries kept posted (``--queue-low``, or twice
             what people answered during a rollout when that was more).
+        rollout_top_ups: looks at the queue from inside PPO's rollouts (``RolloutTicker``).
         posted, answered, pending: queries at the end.
         num_labels, env_steps, num_env_steps: the budgets and the env steps taken.
     """
@@ -131,6 +137,7 @@ class AsyncLog:
     rollout_gaps_s: list[float] = field(default_factory=list)
     labels_done_at: int | None = None
     largest_queue: int = 0
+    rollout_top_ups: int = 0
     posted: int = 0
     answered: int = 0
     pending: int = 0
@@ -254,7 +261,17 @@ class AsyncLoop:
 
     def train_until_spent(self, refitter: BackgroundRefitter) -> None:
         """PPO, one rollout at a time, until the env steps are spent; between rollouts: take
-        up a newer reward model, top the queries up, save a checkpoint when one is due."""
+        up a newer reward model, top the queries up, save a checkpoint when one is due.
+        During rollouts the queries are topped up too, every :data:`POST_EVERY_S` seconds."""
+        ticker = RolloutTicker(self._top_up, POST_EVERY_S)  # also during rollouts
+        self.agent.extra_callbacks.append(ticker)
+        try:
+            self._rollouts(refitter)
+        finally:
+            self.agent.extra_callbacks.remove(ticker)
+            self.log.rollout_top_ups += ticker.calls
+
+    def _rollouts(self, refitter: BackgroundRefitter) -> None:
         rollout = self.plan.rollout_env_steps
         ended: float | None = None
         while self.plan.num_env_steps - self.agent.env_steps >= rollout:

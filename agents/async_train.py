@@ -187,6 +187,7 @@ def _async_summary(log: AsyncLog) -> dict[str, Any]:
         "queries_unanswered": log.pending,
         "labels_done_at_env_step": log.labels_done_at,
         "largest_queue": log.largest_queue,
+        "queue_looks_during_rollouts": log.rollout_top_ups,
         "first_answers_wait_s": round(log.first_wait_s, 3),
         "longest_pause_between_rollouts_s": round(max(log.rollout_gaps_s, default=0.0), 3),
         "ending": log.ending(),

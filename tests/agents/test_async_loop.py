@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agents import async_loop
 from agents.async_train import train_async
 from agents.background_fit import BackgroundRefitter
 from agents.cli import main as agents_main
@@ -204,6 +205,7 @@ def test_an_async_run_keeps_its_budgets_and_swaps_models_only_between_rollouts(
         return step_wait(self)
 
     monkeypatch.setattr(VecLearnedReward, "step_wait", spy)
+    monkeypatch.setattr(async_loop, "POST_EVERY_S", 0.0)  # a look at the queue every step
     config = _config(tmp_path / "run", labels=10)
     person = _person(tmp_path / "run")
     lines: list[str] = []
@@ -231,6 +233,8 @@ def test_an_async_run_keeps_its_budgets_and_swaps_models_only_between_rollouts(
     switches = sum(a[0] != b[0] for a, b in itertools.pairwise(rollouts))
     assert switches >= 1
     assert section["handovers"] == switches
+    # the queue was topped up from inside every PPO step of the vector too, not only between
+    assert section["queue_looks_during_rollouts"] == len(scored_with)
     # the run folder works as a synchronous run's
     metrics = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     assert len(metrics) >= 3
