@@ -109,7 +109,7 @@ export class SyncPlayer {
     this.scrubTo(this.clock + frames / this.fps);
   }
 
-  // Moves the clock to a fraction of the clip (0..1), or to a time in seconds.
+  // Moves the clock (both clips) to a time in seconds, kept within the clip.
   scrubTo(seconds) {
     const end = Math.max(this.duration - 1e-3, 0);
     this.clock = Math.min(Math.max(seconds, 0), end);

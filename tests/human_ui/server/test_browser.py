@@ -1,10 +1,15 @@
 """The label page and the teacher's dashboard in a real browser (Playwright + Debian's chromium).
 
-A student joins with the join code and a name, answers with keys and with clicks, undoes, and
-sees the next pair; the answers are read back from the store with ``LabelStore``; the teacher's
-dashboard shows the student's count and exports their answers; a screenshot of the comparison
-page has both clips painted. The server is the real ``hfrl serve`` in its own process;
-the screenshot is copied to ``HFRL_ARTIFACTS_DIR`` when that is set.
+Against the real ``hfrl serve`` in its own process, on a run folder of CartPole pairs: a
+student joins with the join code and a name, answers with keys and with clicks, undoes, sees
+the next pair, reloads and continues, and leaves; the answers are read back from the store
+with ``LabelStore``. The two clips play in sync, change speed together, and are both painted
+(a screenshot, checked pixel by pixel). The teacher's dashboard shows a student's count, the
+run's progress, charts and video, closes and opens the class, and exports the answers. An
+unknown token or a wrong join code is said on the join form; a student without pairs waits and
+gets the next query posted. Every page runs under the pages' Content-Security-Policy, and an
+uncaught error in a page fails its test. Screenshots are copied to ``HFRL_ARTIFACTS_DIR`` when
+that is set.
 """
 
 from __future__ import annotations
