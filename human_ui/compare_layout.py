@@ -24,7 +24,7 @@ from human_ui.widgets import Button, Fonts, Scrubber, Theme
 HELP_ROWS = (
     ("← or click the left clip", "left clip is better"),
     ("→ or click the right clip", "right clip is better"),
-    ("shift or ctrl + ← / →", "much or slightly better (optional, softens the fit)"),
+    ("shift or ctrl + ← / →", "much or slightly better (optional; slightly: a softer target)"),
     ("↓", "equally good"),
     ("space", "skip: can't tell"),
     ("backspace", "undo your last answer (also after a restart)"),

@@ -16,6 +16,7 @@ import pytest
 
 from agents.lessons import preferences
 from human_ui.commands import Command, command_for_key
+from human_ui.compare_layout import HELP_ROWS
 from human_ui.window_cli import _EPILOG_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,3 +61,11 @@ def test_the_label_help_names_the_answer_keys_and_the_confidence() -> None:
     assert "down equal" in _EPILOG_LABEL
     assert "shift" in _EPILOG_LABEL
     assert "ctrl" in _EPILOG_LABEL
+
+
+def test_the_help_says_only_slightly_better_is_a_softer_target() -> None:
+    (keys, words) = next(row for row in HELP_ROWS if "shift" in row[0])
+    assert "ctrl" in keys
+    assert "much" in words
+    assert "slightly" in words
+    assert "slightly: a softer target" in words  # "much" fits as a plain arrow does
