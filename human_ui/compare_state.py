@@ -8,16 +8,10 @@ row, so undo works across restarts), and browses answered pairs in review mode, 
 answer is appended as a new row and the history is kept. It polls the source every ``poll_s``
 seconds, so queries posted by a training job after the window opened show up.
 
-Which queries are pending on a store (:class:`~human_ui.label_source.StoreSource`):
-
-* ``query_ids`` given (``hfrl train --teacher human``): those without an answer.
-* ``share=True`` (``hfrl label``, the default): queries nobody answered yet, claimed through
-  the store (the shown one and the next) so that several windows on one store never show
-  the same query at once.
-* ``share=False`` (``hfrl label --each``): queries this annotator has not answered, whoever
-  else did (several annotators per query).
-
-On a server (:class:`~human_ui.server_source.ServerSource`) the server leases them.
+Which queries are pending is the source's business: on a store
+(:class:`~human_ui.label_source.StoreSource`) a round's, or those nobody answered, claimed so
+that windows never show the same query at once (``hfrl label --each``: those this annotator
+has not answered); on a server (:class:`~human_ui.server_source.ServerSource`) the leased ones.
 
 Keys map to commands in :mod:`human_ui.commands`.
 
