@@ -19,7 +19,7 @@ from agents.reward_fitter import RewardFitter
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.queries import diverse_subset, num_possible_pairs, select_pairs
+from hfrl_gym.queries import diverse_subset, num_possible_pairs, pair_differences, select_pairs
 from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.store import LabelStore, Query
 
@@ -79,6 +79,10 @@ class PairSelector:
             all of them (a lesson whose numbers rest on pairs drawn from every clip).
         history: the answers so far; with it (and a fitted model) pairs the teacher would
             likely tie or skip are passed over (:func:`informative`) while others remain.
+        min_difference: pass over pairs whose two clips look the same
+            (``hfrl_gym.queries.pair_differences`` below this) while others remain: a person
+            cannot judge them. ``None``: keep them (scripted teachers tie them; the
+            benchmarks were measured so).
 
     Example:
         >>> from hfrl_gym.recording import record_random_clips
@@ -97,9 +101,10 @@ class PairSelector:
         *,
         diverse: bool = True,
         history: History | None = None,
+        min_difference: float | None = None,
     ) -> None:
         self.method, self.rng, self.fitter, self.diverse = method, rng, fitter, diverse
-        self.history = history
+        self.history, self.min_difference = history, min_difference
 
     def select(self, clips: Sequence[Clip], num_pairs: int) -> list[tuple[Clip, Clip]]:
         """``num_pairs`` pairs of ``clips``.
@@ -118,14 +123,19 @@ class PairSelector:
             candidates = list(clips)
         model = None if self.fitter is None else self.fitter.fitted_model
         method = self.method if model is not None else "uniform"
-        if model is None or self.history is None:
+        use_history = model is not None and self.history is not None
+        if not use_history and self.min_difference is None:
             index_pairs = select_pairs(method, candidates, num_pairs, self.rng, model=model)
             return [(candidates[i], candidates[j]) for i, j in index_pairs]
-        # Three times as many, best first; the informative ones are taken first.
+        # Three times as many, best first; the ones worth asking are taken first.
         wanted = min(3 * num_pairs, num_possible_pairs(candidates))
         index_pairs = select_pairs(method, candidates, wanted, self.rng, model=model)
         ranked = [(candidates[i], candidates[j]) for i, j in index_pairs]
-        keep = informative(model, self.history(), ranked)
+        keep = np.ones(len(ranked), dtype=bool)
+        if model is not None and self.history is not None:
+            keep &= informative(model, self.history(), ranked)
+        if self.min_difference is not None:
+            keep &= pair_differences(candidates, index_pairs) >= self.min_difference
         order = [*np.flatnonzero(keep), *np.flatnonzero(~keep)]
         return [ranked[index] for index in order[:num_pairs]]
 

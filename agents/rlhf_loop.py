@@ -45,6 +45,7 @@ from agents.summary import finish_run
 from hfrl_gym.clips import Clip
 from hfrl_gym.envs import get_goal
 from hfrl_gym.errors import ConfigError
+from hfrl_gym.queries import MIN_DIFFERENCE
 from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.reward_model.checkpoint import check_matches, read_checkpoint
 from hfrl_gym.reward_model.net import resolve_device
@@ -221,6 +222,10 @@ def _check_saved(run: RunFolder, env_id: str) -> None:
         check_matches(meta, env_id=env_id, observation_space=None, action_space=None)
 
 
+PEOPLE = ("store", "human")
+"""Teachers that are people: they are never asked about two clips that look the same."""
+
+
 @dataclass(frozen=True)
 class _Run:
     parts: LoopParts
@@ -332,6 +337,7 @@ def build_parts(
             rng,
             fitter,
             history=store.labelled_pairs if config.avoid_uninformative else None,
+            min_difference=MIN_DIFFERENCE if config.teacher in PEOPLE else None,
         ),
         answerer=_answerer(config, run, progress, answerer) if fitter is not None else None,
         reward=fitter if config.reward == "learned" else None,

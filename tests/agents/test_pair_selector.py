@@ -67,3 +67,56 @@ def test_the_selector_takes_informative_pairs_first(rng: np.random.Generator) ->
         abs(a.observations[0, 0] - b.observations[0, 0]) for a, b in plain.select(clips, 8)
     ]
     assert min(plain_gaps) <= 0.1  # the control: without the history, close pairs are asked
+
+
+def _still(value: float) -> Clip:
+    """A clip that shows one unchanging observation (a crashed, motionless cart)."""
+    observations = np.full((5, 4), value, dtype=np.float32)
+    return Clip(
+        "hfrl/CartPole-v0", observations, np.zeros(4, np.int64), np.zeros(4), states=observations
+    )
+
+
+def test_people_are_not_asked_about_clips_that_look_the_same() -> None:
+    clips = [_still(0.0) for _ in range(5)] + [_still(1.0), _still(2.0)]
+    for seed in range(5):
+        for_people = PairSelector(
+            "uniform", np.random.default_rng(seed), diverse=False, min_difference=0.1
+        )
+        chosen = for_people.select(clips, 3)
+        assert len(chosen) == 3
+        assert all(a.observations[0, 0] != b.observations[0, 0] for a, b in chosen)
+    # the control: without the rule, uniform pairs of these clips are mostly look-alikes
+    scripted = PairSelector("uniform", np.random.default_rng(0), diverse=False)
+    same = [a.observations[0, 0] == b.observations[0, 0] for a, b in scripted.select(clips, 10)]
+    assert any(same)
+
+
+def test_look_alikes_are_asked_only_when_nothing_else_is_left() -> None:
+    clips = [_still(0.0) for _ in range(4)]
+    selector = PairSelector("uniform", np.random.default_rng(0), diverse=False, min_difference=0.1)
+    assert len(selector.select(clips, 2)) == 2  # the round still gets its pairs
+
+
+def test_runs_answered_by_people_pass_over_look_alikes(tmp_path) -> None:
+    from agents.config import TrainConfig
+    from agents.rlhf_loop import build_parts, plan_run
+
+    for teacher, expected in (("store", 0.1), ("oracle", None)):
+        config = TrainConfig(
+            env="hfrl/CartPole-v0",
+            teacher=teacher,
+            labels=4,
+            steps=4096,
+            rounds=2,
+            out=str(tmp_path / teacher),
+            video=False,
+        )
+        built = build_parts(
+            config, plan_run(config), resume=False, show_progress=False, answerer=None
+        )
+        try:
+            assert built.parts.pairs.min_difference == expected
+        finally:
+            built.agent.close()
+            built.parts.store.close()
