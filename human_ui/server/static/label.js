@@ -220,12 +220,15 @@ function expired(error) {
 
 // --- answers and undo -----------------------------------------------------------------------
 
-async function post(path, body) {
+async function post(path, body, idempotent) {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await api.json("POST", path, body);
     } catch (error) {
-      if (error.status !== 0 && error.status !== 503) throw error;
+      // 503: the store was busy and nothing was done. No reply at all (0): only a request
+      // the server stores once (an answer with its request id) may be sent again.
+      const lost = error.status === 0 && idempotent;
+      if (error.status !== 503 && !lost) throw error;
       if (attempt >= RETRIES) throw error;
       await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** attempt));
     }
@@ -242,7 +245,7 @@ async function answer(choice, confidence = null) {
   const body = { query_id: id, choice, confidence, seconds: Math.round(seconds * 1000) / 1000, request_id: requestId() };
   state.busy = true;
   try {
-    const reply = await post("/answers", body);
+    const reply = await post("/answers", body, true);
     performance.measure("hfrl:answer-stored", "hfrl:answer");
     state.answered = reply.answered;
     state.done.add(id);
@@ -267,7 +270,7 @@ async function undo() {
   if (state.busy) return;
   state.busy = true;
   try {
-    const reply = await post("/undo", {});
+    const reply = await post("/undo", {}, false); // sent twice, it would undo two answers
     state.answered = reply.answered;
     showProgress(null);
     if (!reply.undone) {

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from hfrl_gym.answers import Choice, Confidence
 from hfrl_gym.store import LabelStore
@@ -45,7 +45,7 @@ WAIT_MS = 30_000  # a first clip may still be rendering on a busy machine
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClassServer]:
-    folder = run_folder(tmp_path_factory.mktemp("run"), num_queries=12)
+    folder = run_folder(tmp_path_factory.mktemp("run"), num_queries=14)
     with class_server(folder, folder) as running:
         render_all(running)
         yield running
@@ -253,6 +253,32 @@ def test_an_unknown_token_brings_the_join_form_back_with_the_reason(
     page.fill("#join-name", "Dan")
     page.click("#join-form button[type=submit]")
     page.wait_for_selector("#join-error:has-text('code')")  # the server's reason, said
+
+
+def test_an_answer_whose_reply_is_lost_is_sent_again_and_stored_once(
+    page: Page, server: ClassServer
+) -> None:
+    _join(page, server, "Gus")
+    shown = _shown(page)
+    lost: list[str] = []
+
+    def lose_the_first_reply(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        route.fetch()  # the server stores the answer...
+        lost.append(str(route.request.post_data_json.get("request_id")))
+        route.abort("connectionreset")  # ...and its reply never reaches the page
+
+    page.route("**/api/v1/answers", lose_the_first_reply)
+    page.keyboard.press("ArrowRight")
+    _shown(page, other_than=shown)
+    assert len(lost) == 1
+    assert re.fullmatch(r"[0-9a-f]{32}", lost[0]), "an answer carries a request id"
+    with LabelStore(server.store) as store:
+        stored = [record.query_id for record in store.answers(annotator="Gus")]
+    assert stored == [shown]  # stored once
+    assert page.get_attribute("body", "data-answered") == "1"
 
 
 def test_a_student_without_pairs_waits_and_gets_the_next_posted_query(
