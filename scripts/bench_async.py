@@ -7,9 +7,10 @@ labels and 100k env steps, Pendulum 200 labels and 50k). Measured, per run:
 
 - the person's wait for a new pair after each answer, after the first pair
   (target: never more than 1 s while the label budget is not all posted);
-- PPO's wait for answers: before the first fit (planned: it has no reward to learn from) and
-  after it (target: never; PPO's pauses between rollouts are reported with their cause:
-  checkpoints, handovers, posting);
+- PPO's wait for answers: before the first fit (planned: it has no reward to learn from, and
+  waits for the synchronous plan's first round, ``RunPlan.labels[0]``: 20 CartPole answers,
+  81 Pendulum ones) and after it (target: never; PPO's pauses between rollouts are reported
+  with their cause: checkpoints, handovers, posting);
 - the final true return, against the synchronous runs' min-max over seeds 0, 1, 2, 137 and
   912 at the same budgets with the oracle teacher (``--sync-root``, made by
   ``scripts/bench_robust.py``, read from their ``summary.json``; not rerun).
