@@ -189,15 +189,24 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_training(run: Path, log: Path) -> subprocess.Popen[bytes]:
-    """``hfrl train --teacher store --async`` on CartPole with budgets the class cannot spend."""
+    """``hfrl train --teacher store --async`` on CartPole with budgets the class cannot spend;
+    its first fit waits for 100 answers (the first of 1,000 even rounds' labels)."""
     args = [
         str(HFRL), "train", "--env", "hfrl/CartPole-v0", "--teacher", "store", "--async",
-        "--labels", "1000000", "--steps", "20000000", "--rounds", "200", "--queue-low", "32",
+        "--labels", "100000", "--rounds", "1000", "--label-decay", "1.0", "--queue-low", "32",
+        "--steps", "20000000",
         "--explore-fraction", "0", "--initial-steps", "1000", "--device", "cpu",
         "--no-video", "--no-progress", "--out", str(run),
     ]  # fmt: skip
     env = {**os.environ, "HFRL_TORCH_THREADS": "1"}
     return subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+
+
+def _phase(run: Path) -> str | None:
+    try:
+        return json.loads((run / "status.json").read_text()).get("phase")
+    except (OSError, ValueError):
+        return None
 
 
 def post_queries(store_path: Path, num_clips: int, num_queries: int, seed: int) -> None:
@@ -327,7 +336,7 @@ def main() -> int:
     try:
         store_path = run / "store.sqlite"
         deadline = time.monotonic() + 300
-        while not (run / "status.json").is_file() or not store_path.is_file():
+        while _phase(run) != "waiting" or not store_path.is_file():  # its first queries
             if training.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"training did not start: {(folder / 'train.log').read_text()}")
             time.sleep(1)
@@ -381,6 +390,8 @@ def main() -> int:
             ]
         )
         print(report)
+        if not status.get("refits"):
+            print("WARNING: the run never fit its reward model: it did not train beside the class")
         for lost, duplicated, forbidden, errors in checks:
             if lost or duplicated or forbidden or errors:
                 print(

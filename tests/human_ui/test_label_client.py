@@ -24,22 +24,35 @@ from human_ui.source_errors import AnswerRefusedError
 from tests.server_process import ServerProcess
 from tests.ui_helpers import answer_steps, make_query_store, run_hfrl, ui_env, write_script
 
-pytestmark = pytest.mark.slow  # a server process per test: not in `make test-fast`
+pytestmark = pytest.mark.slow  # server processes: not in `make test-fast`
+
+
+def _serve(folder: Path, num_queries: int) -> ServerProcess:
+    """``hfrl serve`` on a new store (no shared queries: one answer each), started."""
+    make_query_store(folder / "labels.sqlite", num_queries)
+    with LabelStore(folder / "labels.sqlite") as store:
+        store.set_shared_answers(1, 1)
+    return ServerProcess(folder / "labels.sqlite", cwd=folder, env=ui_env(folder)).start()
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """``hfrl serve`` on a store of 6 queries (no shared queries: one answer each)."""
-    make_query_store(tmp_path / "labels.sqlite", 6)
-    with LabelStore(tmp_path / "labels.sqlite") as store:
-        store.set_shared_answers(1, 1)
-    process = ServerProcess(tmp_path / "labels.sqlite", cwd=tmp_path, env=ui_env(tmp_path))
-    yield process.start()
+    """A server of its own on 6 queries."""
+    process = _serve(tmp_path, 6)
+    yield process
     process.stop()
 
 
-def _answers(tmp_path: Path, annotator: str) -> list[tuple[int, str]]:
-    with LabelStore(tmp_path / "labels.sqlite", create=False) as store:
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server on 40 queries for the tests below, each with students of its own names."""
+    process = _serve(tmp_path_factory.mktemp("classroom"), 40)
+    yield process
+    process.stop()
+
+
+def _answers(folder: Path, annotator: str) -> list[tuple[int, str]]:
+    with LabelStore(folder / "labels.sqlite", create=False) as store:
         return [(r.query_id, r.choice.value) for r in store.answers(annotator=annotator)]
 
 
@@ -80,50 +93,48 @@ def test_window_answers_undoes_and_shows_progress_through_the_server(
 
 
 def test_joining_from_the_window_prints_the_token_to_continue_with(
-    tmp_path: Path, server: ServerProcess
+    tmp_path: Path, classroom: ServerProcess
 ) -> None:
     script = write_script(tmp_path / "s.jsonl", [*answer_steps(["left"]), {"quit": True}])
-    args = ["label", server.url, "--join", server.join_code.lower(), "--annotator", "Bo"]
+    args = ["label", classroom.url, "--join", classroom.join_code.lower(), "--annotator", "Bo"]
     result = run_hfrl([*args, "--script", str(script)], tmp_path, timeout_s=120)
     assert result.returncode == 0, result.stdout + result.stderr
     token = result.stdout.split("--token ")[1].split()[0]
-    assert ServerClient(server.url, token).me()["annotator"] == "Bo"
-    assert _answers(tmp_path, "Bo") == [(1, "left")]
+    assert ServerClient(classroom.url, token).me()["annotator"] == "Bo"
+    assert [choice for _, choice in _answers(classroom.cwd, "Bo")] == ["left"]
 
 
 def test_two_students_never_share_a_query_and_undo_only_their_own(
-    tmp_path: Path, server: ServerProcess
+    classroom: ServerProcess,
 ) -> None:
-    ana, bo = _state(server.join("Ana")), _state(server.join("Bo"))
+    ana, bo = _state(classroom.join("Cy")), _state(classroom.join("Di"))
     assert {ana.current, *ana.queue}.isdisjoint({bo.current, *bo.queue})
     first, bos = ana.current, bo.current
     ana.apply(Command.LEFT)
     bo.apply(Command.RIGHT)
     assert bo.current != bos
     bo.apply(Command.UNDO)  # Bo's own answer goes, Ana's stays; Bo sees the pair again
-    assert _answers(tmp_path, "Ana") == [(first, "left")]
-    assert _answers(tmp_path, "Bo") == []
+    assert _answers(classroom.cwd, "Cy") == [(first, "left")]
+    assert _answers(classroom.cwd, "Di") == []
     assert bo.message == f"undid 'right is better' on query {bos}"
     assert bo.current == bos
-    assert ana.progress.answered == 1
+    with LabelStore(classroom.cwd / "labels.sqlite", create=False) as store:
+        assert ana.progress.answered == store.counts()["answered"]  # the class's progress
 
 
-def test_an_answer_to_a_query_no_longer_leased_is_refused_and_the_window_moves_on(
-    tmp_path: Path, server: ServerProcess
-) -> None:
-    client = server.join("Ana")
-    source = ServerSource(client)
+def test_an_answer_to_a_query_no_longer_leased_is_refused(classroom: ServerProcess) -> None:
+    source = ServerSource(classroom.join("Ed"))
     (query_id,) = source.fetch(1)
-    source.add_answer(query_id, Answer(Choice.LEFT, annotator="Ana", seconds=1.0))
+    source.add_answer(query_id, Answer(Choice.LEFT, annotator="Ed", seconds=1.0))
     with pytest.raises(AnswerRefusedError, match="not leased"):
-        source.add_answer(query_id, Answer(Choice.RIGHT, annotator="Ana", seconds=1.0))
-    assert _answers(tmp_path, "Ana") == [(query_id, "left")]
+        source.add_answer(query_id, Answer(Choice.RIGHT, annotator="Ed", seconds=1.0))
+    assert _answers(classroom.cwd, "Ed") == [(query_id, "left")]
 
 
 def test_review_is_refused_out_loud_and_no_true_reward_reaches_the_window(
-    server: ServerProcess,
+    classroom: ServerProcess,
 ) -> None:
-    state = _state(server.join("Ana"))
+    state = _state(classroom.join("Fa"))
     state.apply(Command.LEFT)
     state.apply(Command.REVIEW)
     assert state.message.startswith("review is not available here")
@@ -132,8 +143,9 @@ def test_review_is_refused_out_loud_and_no_true_reward_reaches_the_window(
 
 
 def test_a_wrong_token_a_teachers_token_and_store_options_are_clear_errors(
-    tmp_path: Path, server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, classroom: ServerProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    server = classroom
     monkeypatch.delenv("HFRL_TOKEN", raising=False)
     cases = [
         (["--token", "nope"], "refused the token"),
