@@ -27,9 +27,8 @@ from agents.answerers import Answerer
 from agents.async_loop import AsyncLog, AsyncLoop, AsyncPlan
 from agents.config import TrainConfig
 from agents.ppo_agent import PPOAgent
-from agents.rlhf_loop import build_parts, plan_run
+from agents.rlhf_loop import build_parts, closing, plan_run, summarise
 from agents.run_folder import RunFolder
-from agents.summary import finish_run
 from hfrl_gym.errors import ConfigError, HfrlError
 from hfrl_gym.store import LabelStore
 
@@ -139,29 +138,13 @@ def _train(
         resume_command=f"hfrl train --resume {run.root}",
         say=say,
     )
-    try:
+    with closing(built, built.agent.ppo.logger.close):
         log = loop.run()
-        summary = finish_run(
-            config,
-            run,
-            labels_used=built.checkpoint.labels_used(),
-            env_steps=built.agent.env_steps,
-            wall_seconds=built.checkpoint.clock.seconds(),
-            device=built.device,
-            last_fit=built.fitter.last_fit,
-        )
+        summary = summarise(config, built)
         summary["asynchronous"] = _async_summary(log)
         run.write_json(run.summary_path, summary)
         built.status.finish()
         return summary
-    except BaseException as error:
-        built.status.stop(error)  # the window and the label server say the run stopped
-        raise
-    finally:
-        built.agent.ppo.logger.close()
-        built.progress.close()
-        built.agent.close()
-        built.parts.store.close()
 
 
 def _one_tensorboard_log(agent: PPOAgent) -> None:

@@ -19,7 +19,8 @@ random) runs the same rounds with no labels, so its curves line up with RLHF's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -377,23 +378,38 @@ def train(
     """
     plan = plan_run(config)
     built = build_parts(config, plan, resume=resume, show_progress=show_progress, answerer=answerer)
-    try:
+    with closing(built):
         run_rounds(built.parts, plan, first_round=built.state.next_round)
-        summary = finish_run(
-            config,
-            built.checkpoint.run,
-            labels_used=built.checkpoint.labels_used(),
-            env_steps=built.agent.env_steps,
-            wall_seconds=built.checkpoint.clock.seconds(),
-            device=built.device,
-            last_fit=None if built.fitter is None else built.fitter.last_fit,
-        )
+        summary = summarise(config, built)
         built.status.finish()
         return summary
+
+
+def summarise(config: TrainConfig, built: _Run) -> dict[str, Any]:
+    """Write the finished run's ``summary.json`` and return it."""
+    return finish_run(
+        config,
+        built.checkpoint.run,
+        labels_used=built.checkpoint.labels_used(),
+        env_steps=built.agent.env_steps,
+        wall_seconds=built.checkpoint.clock.seconds(),
+        device=built.device,
+        last_fit=None if built.fitter is None else built.fitter.last_fit,
+    )
+
+
+@contextmanager
+def closing(built: _Run, *first: Callable[[], object]) -> Iterator[_Run]:
+    """Say when the run stops on an error (the window and the label server show it), and
+    close its parts however it ends (``first``: more to close before them)."""
+    try:
+        yield built
     except BaseException as error:
-        built.status.stop(error)  # the window and the label server say the run stopped
+        built.status.stop(error)
         raise
     finally:
+        for close in first:
+            close()
         built.progress.close()
         built.agent.close()
         built.parts.store.close()
