@@ -118,6 +118,7 @@ def test_two_students_never_share_a_query_and_undo_only_their_own(
     assert _answers(classroom.cwd, "Di") == []
     assert bo.message == f"undid 'right is better' on query {bos}"
     assert bo.current == bos
+    ana.refresh()  # progress is polled: look again after Bo's undo
     with LabelStore(classroom.cwd / "labels.sqlite", create=False) as store:
         assert ana.progress.answered == store.counts()["answered"]  # the class's progress
 
