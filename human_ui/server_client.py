@@ -274,6 +274,10 @@ class ServerClient:
         }
         return self.call("POST", "/answers", body)
 
+    def release(self) -> dict[str, Any]:
+        """``DELETE /leases``: gives back every pair leased to this token (``released``)."""
+        return self.call("DELETE", "/leases")
+
     def undo(self) -> dict[str, Any]:
         """``POST /undo``: deletes this student's newest answer (``undone``, ``answered``)."""
         return self.call("POST", "/undo", retry=False)

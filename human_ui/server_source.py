@@ -21,6 +21,7 @@ Functions:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -255,4 +256,7 @@ class ServerSource:
         return run_view_from_status(self.last_status)
 
     def release(self) -> None:
-        """Nothing to send: the server's leases lapse by themselves after ``lease_s``."""
+        """Give the server back every pair leased to this window (it closes), so the class may
+        take them at once; a server that cannot be reached lets them lapse after the lease."""
+        with contextlib.suppress(SourceError):
+            self.client.release()

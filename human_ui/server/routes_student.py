@@ -38,6 +38,7 @@ from human_ui.server.schemas import (
     MyAnswer,
     MyAnswersOut,
     PairOut,
+    ReleaseOut,
     SnapshotOut,
     StatusOut,
     TaskOut,
@@ -166,6 +167,14 @@ def leases(request: Request, who: Student, body: LeaseIn | None = None) -> Lease
         who.claimant, limit=count, lease_s=lease_s, annotator=who.name
     )
     return LeasesOut(lease_s=lease_s, pairs=_pairs(context, queries, expires))
+
+
+@router.delete("/leases", response_model=ReleaseOut, tags=["student"])
+def release(request: Request, who: Student) -> ReleaseOut:
+    """Give back every pair leased to this client (a page or window that closes): the rest of
+    the class may take them at once instead of after the lease."""
+    context_of(request).store.release_claims(who.claimant)
+    return ReleaseOut(released=True)
 
 
 @router.post("/answers", response_model=AnswerOut, status_code=201, tags=["student"])

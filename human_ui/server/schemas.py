@@ -90,6 +90,10 @@ class UndoOut(BaseModel):
     answered: int
 
 
+class ReleaseOut(BaseModel):
+    released: bool
+
+
 class MeOut(BaseModel):
     role: Literal["student", "teacher"]
     name: str

@@ -167,3 +167,12 @@ def test_a_wrong_token_a_teachers_token_and_store_options_are_clear_errors(
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {server.url} refused the token (")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_window_that_closes_gives_its_pairs_back_to_the_class(classroom: ServerProcess) -> None:
+    gu = _state(classroom.join("Gu"))
+    held = {gu.current, *gu.queue}
+    assert held
+    gu.release()  # what the window does when it closes
+    free = {pair["query_id"] for pair in classroom.join("Ha").lease(5)["pairs"]}
+    assert held & free  # at once, not after the 300 s lease

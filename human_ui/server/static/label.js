@@ -87,7 +87,9 @@ async function join(event) {
 }
 
 function leave() {
-  // The token is forgotten here; the server's leases on this student's pairs lapse by themselves.
+  // The student's pairs go back to the class at once (if the server answers; else their leases
+  // lapse by themselves), then the token is forgotten here.
+  api.json("DELETE", "/leases").catch(() => {});
   window.clearTimeout(state.pollTimer);
   api.token = null;
   Object.assign(state, { me: null, current: null, order: [], shownAt: null });

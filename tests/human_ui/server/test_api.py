@@ -184,3 +184,23 @@ def test_a_lapsed_lease_goes_back_to_the_queue(server: Server) -> None:
     late = answer(server, ana, 1)
     assert late.status_code == 409
     assert answer(server, bo, 1).status_code == 201
+
+
+def test_a_student_who_leaves_gives_the_pairs_back_at_once(server: Server) -> None:
+    ana, bo = server.join("Ana"), server.join("Bo")
+    held = lease(server, ana, 2)
+    assert answer(server, ana, held[0]).status_code == 201
+    taken_by_bo = lease(server, bo, 5)
+    assert held[1] not in taken_by_bo  # still Ana's lease
+    server.client.delete("/api/v1/leases", headers=bo)  # Bo gives his back
+    reply = server.client.delete("/api/v1/leases", headers=ana)
+    assert reply.status_code == 200
+    assert reply.json() == {"released": True}
+    assert held[1] in lease(server, bo, 5)  # free at once, long before the 300 s lease
+    late = answer(server, ana, held[1])
+    assert late.status_code == 409  # no longer Ana's to answer
+    assert server.client.delete("/api/v1/leases").status_code == 401  # a token is needed
+    with server.store() as store:
+        assert [(a.query_id, a.annotator) for a in store.latest_answers().values()] == [
+            (held[0], "Ana")
+        ]
