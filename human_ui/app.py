@@ -29,7 +29,8 @@ import pygame
 
 from hfrl_gym.envs import Goal, get_goal, get_spec, goals_for, suite_ids
 from hfrl_gym.errors import ConfigError, RenderError
-from hfrl_gym.run_status import StatusPoller, status_path
+from hfrl_gym.run_status import status_path
+from hfrl_gym.run_status_poll import StatusPoller
 from hfrl_gym.store import LabelStore
 from human_ui.annotator import ask_annotator, resolve_annotator
 from human_ui.compare import CompareWindow

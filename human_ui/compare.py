@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import pygame
 
-from hfrl_gym.run_status import RunView
+from hfrl_gym.run_status_poll import RunView
 from human_ui.commands import Command, HelpPage, Mode, answer_text
 from human_ui.compare_layout import HELP_ROWS, compare_layout, plain, task_card_rect
 from human_ui.compare_state import CompareState

@@ -33,7 +33,8 @@ import numpy as np
 from hfrl_gym.answers import Answer, Choice, Confidence
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.run_status import FORMAT_NAME, FORMAT_VERSION, Phase, RunStatus, RunView
+from hfrl_gym.run_status import FORMAT_NAME, FORMAT_VERSION, Phase, RunStatus
+from hfrl_gym.run_status_poll import RunView
 from hfrl_gym.store import AnswerRecord
 from human_ui.commands import Progress
 from human_ui.server_client import ServerClient, ServerRefusedError

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.run_status import StatusPoller
+from hfrl_gym.run_status_poll import StatusPoller
 from hfrl_gym.store import LabelStore
 from hfrl_gym.store_leases import SHARED_ANSWERS_KEY
 from human_ui.server.class_db import ClassDatabase, class_database_path

@@ -16,12 +16,12 @@ from hfrl_gym.run_status import (
     FORMAT_VERSION,
     Phase,
     RunStatus,
-    StatusPoller,
     StatusWriter,
     describe,
     read_status,
     status_path,
 )
+from hfrl_gym.run_status_poll import StatusPoller
 
 
 class FakeClock:

@@ -15,7 +15,8 @@ import pytest
 
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.run_status import Phase, StatusPoller, StatusWriter
+from hfrl_gym.run_status import Phase, StatusWriter
+from hfrl_gym.run_status_poll import StatusPoller
 from hfrl_gym.store import LabelStore
 from human_ui.answerer import RunWindow
 from human_ui.app import LabelConfig, _run_poller, open_window, run_label
