@@ -6,7 +6,7 @@ Modules:
     window_cli: ``hfrl label`` and ``hfrl play`` argument parsing.
     answerer: ``RunWindow`` (one window for a ``--teacher human`` run) and ``WindowAnswerer``
         (the window in this process, lessons): the window as the loop's answerer.
-    compare: the comparison window; compare_layout: its geometry.
+    compare: the comparison window; compare_draw: its drawing; compare_layout: its geometry.
     compare_state: the comparison state machine (no surfaces); commands: keys and commands.
     label_source: where the window's pairs come from (``StoreSource``: a store);
         source_errors: what a source raises.
