@@ -12,11 +12,14 @@ renamed into place (atomic), so a reader never sees half of one.
 Functions:
     render_webm: render one clip of a store and write it as a WebM file.
     env_geometry: the frame size and frame rate of an env's videos.
+    exit_with_parent: a worker's initializer: the worker ends when the server is gone.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +37,21 @@ ENCODER_OPTIONS = [
 """libvpx settings: one thread (its threads cost 20x on a busy machine: 0.1-0.2 s a 51-frame
 clip with one, 1.5-5.5 s without, measured here beside training), real-time speed; 400 kb/s
 is plenty for 320 px of simple scenes."""
+
+
+def exit_with_parent(parent_pid: int, every_s: float = 1.0) -> None:
+    """A render worker's initializer: end the worker once the server that started it is gone.
+
+    A server killed outright (SIGKILL) cannot stop its pool, and its workers would wait for
+    work forever; each worker looks at its parent every ``every_s`` seconds instead.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 @cache

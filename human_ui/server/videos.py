@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,7 +80,12 @@ class ClipVideos:
         if self._workers < 1:  # in this process (tests): a thread
             return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="render")
         context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-        return concurrent.futures.ProcessPoolExecutor(self._workers, mp_context=context)
+        return concurrent.futures.ProcessPoolExecutor(
+            self._workers,
+            mp_context=context,
+            initializer=render_job.exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def _run(self, function: Callable, *args: object) -> concurrent.futures.Future:
         """Submit to the workers; a pool broken by a worker's crash is replaced once."""

@@ -151,3 +151,30 @@ def test_serve_sets_the_lease_of_the_class(tmp_path: Path) -> None:
     classes = ClassDatabase(class_database_path(path))
     assert classes.settings().lease_s == 60.0
     classes.close()
+
+
+def _children(pid: int) -> set[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return {int(line) for line in found.stdout.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+def test_render_workers_end_when_the_server_alone_is_killed(served: Serve) -> None:
+    assert served.process is not None
+    deadline = time.monotonic() + 60
+    while not (workers := _children(served.process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the workers start with the first videos rendered ahead
+    assert workers, "hfrl serve started no render worker"
+    served.process.send_signal(signal.SIGKILL)  # the server only, as the OOM killer would
+    served.process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), "render workers outlived their server"
