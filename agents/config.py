@@ -116,6 +116,13 @@ class TrainConfig:
             "pairs it tied and skipped so far (in the learned reward's units)"
         },
     )
+    revisit: bool = field(
+        default=False,
+        metadata={
+            "help": "also compare the newest clips with clips asked about in earlier rounds "
+            "(about one candidate in five), so a collapsed policy still gets telling pairs"
+        },
+    )
     ensemble: int = field(default=3, metadata={"help": "reward networks in the ensemble"})
     eval_episodes: int = field(default=10, metadata={"help": "episodes per true-return evaluation"})
     wait_timeout: float | None = field(

@@ -4,6 +4,8 @@ Classes:
     PairSelector: a diverse set of candidates, then pairs by the run's query method.
 
 Functions:
+    asked_clips: the clips a store's queries asked about so far (``PairSelector``'s
+        ``earlier``).
     informative: which pairs the teacher is unlikely to tie or skip, judged by what it tied
         and skipped before.
     post_pairs: store the clips of chosen pairs and post the pairs as one round's queries.
@@ -25,6 +27,9 @@ from hfrl_gym.store import LabelStore, Query
 
 History = Callable[[], Sequence[tuple[ClipPair, Answer]]]
 """The answers so far, with their pairs (``LabelStore.labelled_pairs``)."""
+
+Earlier = Callable[[], Sequence[Clip]]
+"""The clips asked about in earlier rounds (:func:`asked_clips`)."""
 
 
 def informative(
@@ -79,6 +84,11 @@ class PairSelector:
             all of them (a lesson whose numbers rest on pairs drawn from every clip).
         history: the answers so far; with it (and a fitted model) pairs the teacher would
             likely tie or skip are passed over (:func:`informative`) while others remain.
+        earlier: the clips asked about before; with it, some of them join the candidates
+            (about one in five), so the newest clips are also compared with older behaviour
+            (the exploration's clips, a better policy's): a policy that collapsed, whose new
+            clips all look alike, still yields pairs that tell it what was better. Pairs of
+            two earlier clips come last (they may have been asked already).
         min_difference: pass over pairs whose two clips look the same
             (``hfrl_gym.queries.pair_differences`` below this) while others remain: a person
             cannot judge them. ``None``: keep them (scripted teachers tie them; the
@@ -102,9 +112,10 @@ class PairSelector:
         diverse: bool = True,
         history: History | None = None,
         min_difference: float | None = None,
+        earlier: Earlier | None = None,
     ) -> None:
         self.method, self.rng, self.fitter, self.diverse = method, rng, fitter, diverse
-        self.history, self.min_difference = history, min_difference
+        self.history, self.min_difference, self.earlier = history, min_difference, earlier
 
     def select(self, clips: Sequence[Clip], num_pairs: int) -> list[tuple[Clip, Clip]]:
         """``num_pairs`` pairs of ``clips``.
@@ -121,10 +132,18 @@ class PairSelector:
             candidates = [clips[i] for i in diverse_subset(clips, 4 * num_pairs + 8, self.rng)]
         else:
             candidates = list(clips)
+        num_new = len(candidates)
+        if self.earlier is not None:
+            new = {clip.uid for clip in clips}
+            old = [clip for clip in self.earlier() if clip.uid not in new]
+            if old:
+                chosen = diverse_subset(old, min(len(old), num_pairs + 2), self.rng)
+                candidates += [old[i] for i in chosen]
         model = None if self.fitter is None else self.fitter.fitted_model
         method = self.method if model is not None else "uniform"
         use_history = model is not None and self.history is not None
-        if not use_history and self.min_difference is None:
+        revisits = len(candidates) > num_new
+        if not use_history and self.min_difference is None and not revisits:
             index_pairs = select_pairs(method, candidates, num_pairs, self.rng, model=model)
             return [(candidates[i], candidates[j]) for i, j in index_pairs]
         # Three times as many, best first; the ones worth asking are taken first.
@@ -136,8 +155,25 @@ class PairSelector:
             keep &= informative(model, self.history(), ranked)
         if self.min_difference is not None:
             keep &= pair_differences(candidates, index_pairs) >= self.min_difference
+        if revisits:
+            keep &= np.array([min(i, j) < num_new for i, j in index_pairs], dtype=bool)
         order = [*np.flatnonzero(keep), *np.flatnonzero(~keep)]
         return [ranked[index] for index in order[:num_pairs]]
+
+
+def asked_clips(store: LabelStore) -> Earlier:
+    """The clips of ``store``'s queries so far, in the order they were stored.
+
+    Read from the store, so a resumed run revisits exactly the clips the uninterrupted run
+    would have.
+    """
+
+    def earlier() -> list[Clip]:
+        queries = store.queries()
+        uids = dict.fromkeys(uid for q in queries for uid in (q.left_uid, q.right_uid))
+        return store.get_clips(list(uids))
+
+    return earlier
 
 
 def post_pairs(

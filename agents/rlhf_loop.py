@@ -33,7 +33,7 @@ from agents.config import TrainConfig, ensure_writable
 from agents.evaluate import Evaluation
 from agents.faults import phase_hook_from_env, with_phase_hook
 from agents.kl_penalty import kl_penalty_for_run
-from agents.pair_selector import PairSelector, post_pairs
+from agents.pair_selector import PairSelector, asked_clips, post_pairs
 from agents.plan import RunPlan
 from agents.policy_file import read_policy
 from agents.ppo import make_training_venv, ppo_settings
@@ -339,6 +339,7 @@ def build_parts(
             fitter,
             history=store.labelled_pairs if config.avoid_uninformative else None,
             min_difference=MIN_DIFFERENCE if config.teacher in PEOPLE else None,
+            earlier=asked_clips(store) if config.revisit else None,
         ),
         answerer=_answerer(config, run, progress, answerer) if fitter is not None else None,
         reward=fitter if config.reward == "learned" else None,

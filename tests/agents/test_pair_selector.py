@@ -120,3 +120,42 @@ def test_runs_answered_by_people_pass_over_look_alikes(tmp_path) -> None:
         finally:
             built.agent.close()
             built.parts.store.close()
+
+
+def test_a_collapsed_policy_is_compared_with_earlier_clips() -> None:
+    class Fitted:
+        fitted_model = ReturnIsFirstObservation()
+
+    collapsed = [_still(0.0) for _ in range(6)]  # every new clip shows the same thing
+    earlier = [_still(float(value)) for value in (3.0, 4.0, 5.0)]
+    new_uids = {clip.uid for clip in collapsed}
+    for seed in range(5):
+        selector = PairSelector(
+            "disagreement", np.random.default_rng(seed), Fitted(), earlier=lambda: earlier
+        )
+        chosen = selector.select(collapsed, 3)
+        assert len(chosen) == 3
+        # each pair compares a new clip with an earlier one: the only pairs that tell apart
+        assert all((a.uid in new_uids) != (b.uid in new_uids) for a, b in chosen)
+    # the control: without earlier clips, every pair is two look-alikes
+    alone = PairSelector("disagreement", np.random.default_rng(0), Fitted()).select(collapsed, 3)
+    assert all(a.observations[0, 0] == b.observations[0, 0] for a, b in alone)
+    # and pairs of two earlier clips come last, even when they are all that differ
+    # (the ensemble disagrees most about the two earlier clips, 10 against 11)
+    far = [_still(10.0), _still(11.0)]
+    (pair,) = PairSelector(
+        "disagreement", np.random.default_rng(0), Fitted(), earlier=lambda: far
+    ).select(collapsed[:2], 1)
+    assert {pair[0].uid, pair[1].uid} & new_uids
+
+
+def test_revisited_clips_come_from_the_store_in_order(tmp_path) -> None:
+    from agents.pair_selector import asked_clips, post_pairs
+    from hfrl_gym.store import LabelStore
+
+    clips = [_still(float(value)) for value in range(4)]
+    with LabelStore(tmp_path / "s.sqlite") as store:
+        earlier = asked_clips(store)
+        assert earlier() == []
+        post_pairs(store, 0, [(clips[0], clips[1]), (clips[2], clips[0])])
+        assert [clip.uid for clip in earlier()] == [clips[0].uid, clips[1].uid, clips[2].uid]
