@@ -2,7 +2,7 @@
 
 Over real TCP on loopback: ``hfrl train --teacher store --async`` on CartPole trains in one
 process, ``hfrl serve`` (uvicorn) serves its run folder in another, and simulated students in
-this one (a thread each, on the standard library's HTTP client, ``human_ui.server_client``)
+this one (a thread each: ``human_ui.simulated_students``, on the standard library's HTTP client)
 join the class and label as the browser page does: lease a pair, fetch both clips' videos,
 answer. For each class size (``--students``, default 30 then 60), every student answers every
 ``--interval-s`` seconds for ``--minutes`` minutes, then as fast as they can for ``--burst-s``
@@ -44,10 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,126 +55,10 @@ from _bench import header, table  # noqa: E402
 
 from hfrl_gym.recording import record_random_clips  # noqa: E402
 from hfrl_gym.store import LabelStore  # noqa: E402
-from human_ui.server_client import ServerRefusedError  # noqa: E402
-from human_ui.source_errors import SourceError  # noqa: E402
+from human_ui.simulated_students import RandomChooser, SimulatedStudent, Tally  # noqa: E402
 from tests.server_process import HFRL, ServerProcess  # noqa: E402
 
 MARK = "bench-server"
-FORBIDDEN = re.compile(rb'true_|"[a-z_]*(return|reward)[a-z_]*"\s*:', re.IGNORECASE)
-"""A true reward's traces in a JSON body: ``true_...`` anywhere, or a key naming a return or a
-reward."""
-CHOICES = ("left", "right", "equal", "skip")
-
-
-@dataclass
-class Tally:
-    """What one student saw (only its own thread writes it)."""
-
-    acknowledged: list[tuple[int, int]] = field(default_factory=list)  # (answer id, query id)
-    answer_ms: list[float] = field(default_factory=list)  # paced, after the warm-up
-    ready_ms: list[float] = field(default_factory=list)
-    burst_answer_ms: list[float] = field(default_factory=list)
-    burst_ready_ms: list[float] = field(default_factory=list)
-    empty_leases: int = 0
-    refused: int = 0
-    errors: list[str] = field(default_factory=list)
-    forbidden: list[str] = field(default_factory=list)
-
-
-class Student(threading.Thread):
-    """A simulated student: lease, fetch both videos, answer; at a pace or as fast as it can."""
-
-    def __init__(self, server: ServerProcess, name: str, seed: int) -> None:
-        super().__init__(name=name, daemon=True)
-        self.client = server.join(name)
-        self.annotator = name
-        self.rng = random.Random(seed)
-        self.tally = Tally()
-        self.interval_s = 2.0
-        self.counting = False
-        self.stop_at = 0.0
-
-    def _check(self, what: str, body: bytes) -> None:
-        if FORBIDDEN.search(body):
-            self.tally.forbidden.append(f"{what}: {body[:200]!r}")
-
-    def _get(self, path: str) -> bytes:
-        status, body, _ = self.client.request("GET", path)
-        if status != 200:
-            raise ServerRefusedError(status, body[:200].decode("utf-8", "replace"), f"GET {path}")
-        return body
-
-    def _next_pair(self) -> dict | None:
-        start = time.perf_counter()
-        status, body, _ = self.client.request("POST", "/leases", {"count": 1})
-        self._check("POST /leases", body)
-        if status != 200:
-            raise ServerRefusedError(status, body[:200].decode(), "POST /leases")
-        pairs = json.loads(body)["pairs"]
-        if not pairs:
-            self.tally.empty_leases += self.counting
-            return None
-        pair = pairs[0]
-        for side in ("left", "right"):
-            self._get(pair[side]["video_url"])
-        if self.counting:
-            ready = self.tally.ready_ms if self.interval_s else self.tally.burst_ready_ms
-            ready.append(1000 * (time.perf_counter() - start))
-        if self.rng.random() < 0.1:  # what a desktop window reads: searched too
-            uid = pair["left"]["clip_uid"]
-            self._check("GET snapshot", self._get(f"/clips/{uid}/snapshot"))
-        return pair
-
-    def _answer(self, pair: dict) -> None:
-        body = {
-            "query_id": pair["query_id"],
-            "choice": self.rng.choice(CHOICES),
-            "confidence": None,
-            "seconds": round(self.rng.uniform(1.0, 4.0), 2),
-            "request_id": uuid.uuid4().hex,
-        }
-        start = time.perf_counter()
-        status, reply, _ = self.client.request("POST", "/answers", body)
-        elapsed_ms = 1000 * (time.perf_counter() - start)
-        self._check("POST /answers", reply)
-        if status == 201:
-            data = json.loads(reply)
-            self.tally.acknowledged.append((int(data["answer_id"]), int(data["query_id"])))
-            if self.counting:
-                times = self.tally.answer_ms if self.interval_s else self.tally.burst_answer_ms
-                times.append(elapsed_ms)
-        elif status == 409:
-            self.tally.refused += 1
-        else:
-            self.tally.errors.append(f"answer {status}: {reply[:200]!r}")
-
-    def _read_everything(self) -> None:
-        """What else a student may read, searched for true rewards too."""
-        for path in ("/me", "/task", "/status", "/answers/mine"):
-            self._check(f"GET {path}", self._get(path))
-
-    def run(self) -> None:
-        try:
-            self._read_everything()
-            self._label()
-            self._read_everything()
-        except SourceError as error:
-            self.tally.errors.append(f"{error}")
-
-    def _label(self) -> None:
-        next_at = time.monotonic() + self.rng.uniform(0, self.interval_s)
-        while time.monotonic() < self.stop_at:
-            try:
-                pair = self._next_pair()
-                if pair is None:
-                    time.sleep(0.5)
-                    continue
-                time.sleep(max(0.0, next_at - time.monotonic()))
-                self._answer(pair)
-                next_at = max(next_at + self.interval_s, time.monotonic()) if self.interval_s else 0
-            except SourceError as error:
-                self.tally.errors.append(f"{error}")
-                time.sleep(0.5)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -242,7 +123,10 @@ def class_phase(
     tag: str,
 ) -> dict:
     """``size`` students at a pace for ``--minutes``, then a burst; their tallies merged."""
-    students = [Student(server, f"{tag}{i:02d}", seed=i) for i in range(size)]
+    students = [
+        SimulatedStudent(server.join(name), name, chooser=RandomChooser(), seed=i)
+        for i, name in enumerate(f"{tag}{i:02d}" for i in range(size))
+    ]
     start = time.monotonic()
     steady_end = start + args.warmup_s + 60 * args.minutes
     for student in students:
@@ -284,7 +168,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _merge(students: list[Student]) -> Tally:
+def _merge(students: list[SimulatedStudent]) -> Tally:
     merged = Tally()
     for student in students:
         tally = student.tally
@@ -300,7 +184,7 @@ def _merge(students: list[Student]) -> Tally:
     return merged
 
 
-def lost_and_duplicated(store_path: Path, students: list[Student]) -> tuple[int, int, int]:
+def lost_and_duplicated(store_path: Path, students: list[SimulatedStudent]) -> tuple[int, int, int]:
     """(acknowledged answers missing from the store, answers stored twice or unacknowledged,
     acknowledged answers)."""
     with LabelStore(store_path, create=False) as store:

@@ -14,7 +14,9 @@ Modules:
     schemas: the JSON bodies (pydantic).
     routes_student: join, pairs (leases), answers, undo, clips.
     routes_teacher: class settings, dashboard, exports, the run's video.
-    dashboard: pace, agreement (Fleiss' kappa, against the majority), run metrics.
+    dashboard: pace, agreement (Fleiss' kappa, against the majority, pairwise), run metrics.
+    live_folder: a live lesson's folder (``hfrl lesson live``): its run, rounds, comparison.
+    live_routes: a live lesson's routes: the agent's video per round, the comparison.
     videos: the clips' WebM cache, rendered ahead of demand.
     render_job: rendering and encoding in a worker process.
     pages: the browser pages (``/``, ``/teacher``) and their files in ``static/``.

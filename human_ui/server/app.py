@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from hfrl_gym.errors import HfrlError, NotClaimedError, StoreError
-from human_ui.server import routes_student, routes_teacher
+from human_ui.server import live_routes, routes_student, routes_teacher
 from human_ui.server.context import ServerContext, ServerSettings
 from human_ui.server.pages import add_pages
 from human_ui.server.schemas import API_VERSION
@@ -130,6 +130,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     _errors(app)
     app.include_router(routes_student.router)
     app.include_router(routes_teacher.router)
+    app.include_router(live_routes.router)  # a live lesson's (hfrl lesson live)
     add_pages(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

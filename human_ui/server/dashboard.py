@@ -8,6 +8,7 @@ queries answered by at least two students (the class's shared queries), over the
 Functions:
     fleiss_kappa: Fleiss' kappa of items rated by varying numbers of raters.
     agreement: kappa over the shared queries and each student against the majority.
+    pairwise: each pair of students' share of the same verdict (the agreement matrix).
     pace: answers, answers per minute and median seconds per label of each student.
     per_minute: answers in each of the last minutes.
     run_metrics: the reward model's validation accuracy and the true-return curve.
@@ -54,6 +55,15 @@ def fleiss_kappa(items: Sequence[Counter[str]]) -> float | None:
     return (statistics.fmean(observed) - chance) / (1.0 - chance)
 
 
+def _shared_verdicts(latest: Sequence[AnswerRecord]) -> dict[int, dict[str, str]]:
+    """``{query id: {student: verdict}}`` of the queries with verdicts from two or more."""
+    by_query: dict[int, dict[str, str]] = defaultdict(dict)
+    for record in latest:
+        if record.choice.value in VERDICTS:
+            by_query[record.query_id][record.annotator] = record.choice.value
+    return {qid: votes for qid, votes in by_query.items() if len(votes) >= 2}
+
+
 def agreement(latest: Sequence[AnswerRecord]) -> dict[str, Any]:
     """Agreement on the queries with verdicts from two or more students.
 
@@ -65,11 +75,7 @@ def agreement(latest: Sequence[AnswerRecord]) -> dict[str, Any]:
         each student's share of agreement with the strict majority of the others and
         themselves, over the shared queries they answered that have one.
     """
-    by_query: dict[int, dict[str, str]] = defaultdict(dict)
-    for record in latest:
-        if record.choice.value in VERDICTS:
-            by_query[record.query_id][record.annotator] = record.choice.value
-    shared = {qid: votes for qid, votes in by_query.items() if len(votes) >= 2}
+    shared = _shared_verdicts(latest)
     items = [Counter(votes.values()) for votes in shared.values()]
     agree: dict[str, list[bool]] = defaultdict(list)
     for votes, counts in zip(shared.values(), items, strict=True):
@@ -82,6 +88,31 @@ def agreement(latest: Sequence[AnswerRecord]) -> dict[str, Any]:
         "fleiss_kappa": fleiss_kappa(items),
         "with_majority": {name: statistics.fmean(hits) for name, hits in agree.items()},
     }
+
+
+def pairwise(latest: Sequence[AnswerRecord], names: Sequence[str]) -> list[list[float | None]]:
+    """The agreement matrix: row ``i``, column ``j`` is the share of the queries both
+    ``names[i]`` and ``names[j]`` gave a verdict to on which they gave the same (``None``:
+    they shared none; the diagonal is 1 for a student with a shared verdict).
+
+    Example:
+        >>> from hfrl_gym.answers import Choice
+        >>> def rec(q, who, verdict):
+        ...     return AnswerRecord(0, q, Choice(verdict), who, 1.0, 0.0, None)
+        >>> latest = [rec(1, "a", "left"), rec(1, "b", "left"), rec(2, "a", "left"),
+        ...           rec(2, "b", "right"), rec(2, "c", "right")]
+        >>> pairwise(latest, ["a", "b", "c"])
+        [[1.0, 0.5, 0.0], [0.5, 1.0, 1.0], [0.0, 1.0, 1.0]]
+    """
+    shared = _shared_verdicts(latest)
+    matrix: list[list[float | None]] = []
+    for first in names:
+        row: list[float | None] = []
+        for second in names:
+            both = [v for v in shared.values() if first in v and second in v]
+            row.append(statistics.fmean(v[first] == v[second] for v in both) if both else None)
+        matrix.append(row)
+    return matrix
 
 
 def pace(answers: Sequence[AnswerRecord], now: float) -> dict[str, dict[str, float | int]]:
