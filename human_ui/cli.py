@@ -3,7 +3,8 @@
 Sub-commands:
     envs, record, gif, store     (``hfrl_gym.cli``) the suite, clips and label stores.
     train, report, video, demo   (``agents.cli``) train from preferences, plot, film.
-    lesson                       (``agents.lessons``) the classroom lessons.
+    lesson                       (``agents.lessons``) the classroom lessons; ``lesson live``
+                                 (``human_ui.live_lesson``) the class labels a run from browsers.
     label, play                  (``human_ui.window_cli``) the desktop windows.
     serve                        (``human_ui.server.cli``) the label server (docs/API.md).
 
@@ -64,6 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hfrl`` console command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    if argv[:2] == ["lesson", "live"]:  # composes the label server: this layer's
+
+        def live() -> int:
+            limit_torch_threads()
+            return importlib.import_module("human_ui.live_lesson").main(argv)
+
+        return run_guarded(live)
     if argv and argv[0] in DELEGATED:
 
         def delegated() -> int:
