@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hfrl_gym.envs import Goal, get_spec
+from hfrl_gym.envs import Goal, get_spec, task_id
 from hfrl_gym.envs.goals import TASK
 
 _FORWARD = {
@@ -90,9 +90,9 @@ def task_text(env_id: str, goal: Goal, title: str) -> TaskText:
         'Which clip does better at: push a cart left or right to keep its pole upright?'
     """
     spec = get_spec(env_id)
-    forward = _FORWARD.get(env_id, "")
+    forward = _FORWARD.get(task_id(env_id), "")
     if goal.name == TASK.name:
-        good, bad = _GOOD_BAD.get(env_id, (spec.description, "the opposite"))
+        good, bad = _GOOD_BAD.get(task_id(env_id), (spec.description, "the opposite"))
         judge = f"Which clip does better at: {spec.description}?"
     else:
         good = goal.description

@@ -8,7 +8,8 @@ Classes:
     Goal: a named reward over transitions that scripted teachers judge clips by.
 
 Functions:
-    register_suite, suite_ids, get_spec, make_env: the registry (``suite.py``).
+    register_suite, suite_ids, current_ids, task_id, get_spec, make_env: the registry
+        (``suite.py``).
     get_state, set_state, supports_state: simulator snapshots (``snapshots.py``).
     goals_for, get_goal: the goals of each env (``goals.py``).
     describe_suite: the table printed by ``hfrl envs`` (``catalog.py``).
@@ -26,10 +27,12 @@ from hfrl_gym.envs.suite import (
     ABSORBED,
     SUITE,
     SuiteSpec,
+    current_ids,
     get_spec,
     make_env,
     register_suite,
     suite_ids,
+    task_id,
 )
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "SUITE",
     "Goal",
     "SuiteSpec",
+    "current_ids",
     "describe_suite",
     "get_goal",
     "get_spec",
@@ -47,4 +51,5 @@ __all__ = [
     "set_state",
     "suite_ids",
     "supports_state",
+    "task_id",
 ]

@@ -1,7 +1,8 @@
 """A text table of the suite for ``hfrl envs`` (no env is made, nothing heavy is imported).
 
 Functions:
-    describe_suite: one row per suite env: id, horizon, spaces, goals.
+    describe_suite: one row per suite env: id, horizon, spaces, goals; then which versions
+        are superseded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ def describe_suite() -> str:
     """The suite as an aligned plain-text table.
 
     Returns:
-        Lines ``id  horizon  observation  action  goals``, one per env, with a header.
+        Lines ``id  horizon  observation  action  goals``, one per env, with a header; then,
+        after a blank line, the superseded versions and what replaces them.
 
     Example:
         >>> print(describe_suite().splitlines()[1])  # doctest: +NORMALIZE_WHITESPACE
@@ -30,4 +32,15 @@ def describe_suite() -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         for row in rows
     ]
-    return "\n".join(line.rstrip() for line in lines)
+    table = "\n".join(line.rstrip() for line in lines)
+    superseded = [
+        f"{spec.env_id} -> {spec.superseded_by}"
+        for spec in SUITE.values()
+        if spec.superseded_by is not None
+    ]
+    if not superseded:
+        return table
+    return (
+        f"{table}\n\nsuperseded (kept so stored clips re-render as recorded; use the newer "
+        f"id for new work): {', '.join(superseded)}"
+    )

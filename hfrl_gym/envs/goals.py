@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hfrl_gym.clips import Clip
-from hfrl_gym.envs.suite import get_spec
+from hfrl_gym.envs.suite import task_id
 from hfrl_gym.errors import ClipShapeError, ConfigError
 
 TransitionReward = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -249,9 +249,8 @@ def goals_for(env_id: str) -> dict[str, Goal]:
     Raises:
         UnknownEnvError: the id is not in the suite.
     """
-    get_spec(env_id)
-    goals = {TASK.name: TASK}
-    goals.update((goal.name, goal) for goal in _ALTERNATIVES.get(env_id, ()))
+    goals = {TASK.name: TASK}  # a later version of the same task (task_id) has its goals
+    goals.update((goal.name, goal) for goal in _ALTERNATIVES.get(task_id(env_id), ()))
     return goals
 
 

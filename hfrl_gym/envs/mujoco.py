@@ -20,18 +20,30 @@ Four changes to Gymnasium's v5 behaviour, shared by every class here (``MujocoSn
   ``mj_getState`` with those parts) and ``set_state(state)`` restores it and calls
   ``mj_forward``; the solver warm start makes the next step bit-identical.
 
+The ``-v1`` locomotion envs (``Tracked*``) add a camera that follows the torso: Gymnasium's
+free camera stays where the robot started, so a robot that moves a few metres leaves the
+picture. Their camera's look-at point is ``(torso x, 0, height)`` on every frame, a pure
+function of the state (restored snapshots still render the live frames), seen from the
+side at the v5 distance; the floor is drawn far enough for the longest run and the lights
+follow the torso (``TorsoCamera``). The ``-v0`` envs keep the fixed camera so stored clips
+re-render as they were recorded.
+
 Classes:
     MujocoSnapshots: mixin with the snapshot and rendering behaviour above.
+    TorsoCamera: where a tracking camera looks (the tracked body, height, distance).
     FixedHalfCheetahEnv: HalfCheetah-v5 (it never terminated).
     FixedHopperEnv: Hopper-v5 that keeps simulating after a fall.
     FixedWalker2dEnv: Walker2d-v5 that keeps simulating after a fall.
     FixedInvertedPendulumEnv: InvertedPendulum-v5; reward 1 only while upright.
     FixedReacherEnv: Reacher-v5 (it never terminated).
+    TrackedHalfCheetahEnv, TrackedHopperEnv, TrackedWalker2dEnv: the same with the camera
+        following the torso (``hfrl/*-v1``).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import mujoco
@@ -64,6 +76,54 @@ STATE_PARTS = (
 )
 
 
+FLOOR_HALF_SIZE_M = 2000.0
+"""Half-size of the drawn floor with a tracking camera: a cheetah running 15 m/s for 1000
+steps of 0.05 s covers 750 m; the models' floors end at 20-40 m (collision with a plane is
+infinite either way, so only the picture changes)."""
+
+
+@dataclass(frozen=True)
+class TorsoCamera:
+    """A free camera that looks at ``(x of body, 0, height_m)`` from ``distance_m`` away.
+
+    The floor is drawn out to ``FLOOR_HALF_SIZE_M`` with the checkers of the original size,
+    and the world's lights move with the body along x, so its shadow stays under it.
+
+    Attributes:
+        body: name of the MuJoCo body whose x position the camera follows.
+        height_m: height of the look-at point (fixed, so hops and falls show as height).
+        distance_m: distance from the look-at point.
+        elevation_deg: camera elevation (negative: looking down).
+    """
+
+    body: str
+    height_m: float
+    distance_m: float
+    elevation_deg: float
+
+    def widen_floor(self, model: mujoco.MjModel) -> None:
+        """Draw the plane named ``floor`` to ``FLOOR_HALF_SIZE_M`` (rendering only)."""
+        floor = model.geom("floor").id
+        scale = FLOOR_HALF_SIZE_M / model.geom_size[floor, 0]
+        model.geom_size[floor, :2] *= scale
+        model.mat_texrepeat[model.geom_matid[floor]] *= scale  # same checker size
+
+    def aim(self, camera: mujoco.MjvCamera, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        """Point ``camera`` and the world's lights at the body as it is in ``data``.
+
+        Only the lights' drawn positions (``data.light_xpos``, which no dynamics read and
+        ``mj_forward`` recomputes) change; the frame is a function of the state alone.
+        """
+        body_x = data.body(self.body).xpos[0]
+        camera.type = mujoco.mjtCamera.mjCAMERA_FREE
+        camera.lookat[:] = (body_x, 0.0, self.height_m)
+        camera.distance = self.distance_m
+        camera.elevation = self.elevation_deg
+        camera.azimuth = 90.0  # looking along +y: forward (+x) is to the right
+        in_world = model.light_bodyid == 0
+        data.light_xpos[in_world, 0] = model.light_pos[in_world, 0] + body_x
+
+
 class MujocoSnapshots:
     """Mixin for Gymnasium ``MujocoEnv`` subclasses: snapshots and up-to-date rendering.
 
@@ -80,6 +140,8 @@ class MujocoSnapshots:
 
     model: mujoco.MjModel
     data: mujoco.MjData
+    torso_camera: ClassVar[TorsoCamera | None] = None
+    """The tracking camera of the ``-v1`` locomotion envs; ``None``: Gymnasium's camera."""
 
     @property
     def state_dim(self) -> int:
@@ -117,6 +179,8 @@ class MujocoSnapshots:
         finally:
             mujoco.set_mju_user_warning(previous)
         model.vis.quality.shadowsize = SHADOW_MAP_PX
+        if self.torso_camera is not None:
+            self.torso_camera.widen_floor(model)
         return model, data
 
     def _step_mujoco_simulation(self, ctrl: np.ndarray, n_frames: int) -> None:
@@ -129,6 +193,12 @@ class MujocoSnapshots:
         """Render as ``render_mode`` says; ``RenderError`` when no GL backend works."""
         ensure_gl_backend()
         try:
+            if self.torso_camera is not None:
+                # Gymnasium makes the viewer on the first render and keeps it; its camera is
+                # re-aimed from the current state before every frame.
+                renderer = self.mujoco_renderer  # type: ignore[attr-defined]
+                viewer = renderer._get_viewer(self.render_mode)  # type: ignore[attr-defined]
+                self.torso_camera.aim(viewer.cam, self.model, self.data)
             return super().render()  # type: ignore[misc]
         except HfrlError:
             raise
@@ -228,3 +298,42 @@ class FixedReacherEnv(_NeverTerminates, MujocoSnapshots, ReacherEnv):
         >>> env.get_state().shape
         (13,)
     """
+
+
+class TrackedHalfCheetahEnv(FixedHalfCheetahEnv):
+    """``hfrl/HalfCheetah-v1``: HalfCheetah-v0 with the camera following the torso.
+
+    Example:
+        >>> TrackedHalfCheetahEnv.torso_camera.body
+        'torso'
+    """
+
+    torso_camera: ClassVar[TorsoCamera | None] = TorsoCamera(
+        body="torso", height_m=0.35, distance_m=4.0, elevation_deg=-20.0
+    )
+
+
+class TrackedHopperEnv(FixedHopperEnv):
+    """``hfrl/Hopper-v1``: Hopper-v0 with the camera following the torso.
+
+    Example:
+        >>> TrackedHopperEnv.torso_camera.height_m
+        1.15
+    """
+
+    torso_camera: ClassVar[TorsoCamera | None] = TorsoCamera(
+        body="torso", height_m=1.15, distance_m=3.0, elevation_deg=-20.0
+    )
+
+
+class TrackedWalker2dEnv(FixedWalker2dEnv):
+    """``hfrl/Walker2d-v1``: Walker2d-v0 with the camera following the torso.
+
+    Example:
+        >>> TrackedWalker2dEnv.torso_camera.distance_m
+        4.0
+    """
+
+    torso_camera: ClassVar[TorsoCamera | None] = TorsoCamera(
+        body="torso", height_m=1.15, distance_m=4.0, elevation_deg=-20.0
+    )

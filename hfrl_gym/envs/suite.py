@@ -12,7 +12,9 @@ Classes:
 Functions:
     register_suite: register every suite id with Gymnasium (idempotent, imports nothing heavy).
     get_spec: the spec of one id, or ``UnknownEnvError`` naming the valid ids.
-    suite_ids: the suite's ids in a stable order.
+    suite_ids: the suite's ids in a stable order (superseded versions included).
+    current_ids: the ids without superseded versions (what new work should use).
+    task_id: the first version of an id's task (same dynamics, reward and goals).
     make_env: validate an id and make the env (choosing a headless GL backend for MuJoCo).
     ensure_gl_backend: set ``MUJOCO_GL=egl`` when no display and no backend was chosen.
 
@@ -26,7 +28,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 
 import gymnasium as gym
 
@@ -53,6 +56,10 @@ class SuiteSpec:
         observation: the observation space in words, e.g. ``"Box(4,) float32"``.
         action: the action space in words, e.g. ``"Discrete(2)"``.
         state_dim: length of the flat float64 snapshot from ``get_state``.
+        same_task_as: the earlier id whose dynamics, reward, observations, snapshot and
+            goals this version keeps (only its frames differ); ``None`` for a first version.
+        superseded_by: the newer id to use instead (this one stays so stored clips
+            re-render as recorded); ``None`` for a current version.
 
     Example:
         >>> spec = SUITE["hfrl/CartPole-v0"]
@@ -71,6 +78,8 @@ class SuiteSpec:
     observation: str
     action: str
     state_dim: int
+    same_task_as: str | None = None
+    superseded_by: str | None = None
 
     @property
     def observation_shape(self) -> tuple[int, ...]:
@@ -184,6 +193,7 @@ _SPECS = (
         observation="Box(17,) float64",
         action="Box(6,) float32 in [-1, 1]",
         state_dim=28,
+        superseded_by="hfrl/HalfCheetah-v1",
     ),
     SuiteSpec(
         env_id="hfrl/Hopper-v0",
@@ -198,6 +208,7 @@ _SPECS = (
         observation="Box(11,) float64",
         action="Box(3,) float32 in [-1, 1]",
         state_dim=19,
+        superseded_by="hfrl/Hopper-v1",
     ),
     SuiteSpec(
         env_id="hfrl/Walker2d-v0",
@@ -212,7 +223,26 @@ _SPECS = (
         observation="Box(17,) float64",
         action="Box(6,) float32 in [-1, 1]",
         state_dim=28,
+        superseded_by="hfrl/Walker2d-v1",
     ),
+)
+
+
+def _tracked(spec: SuiteSpec, entry_point: str) -> SuiteSpec:
+    """The ``-v1`` of a ``-v0`` locomotion spec: the same task, a camera that follows it."""
+    return replace(
+        spec,
+        env_id=spec.env_id.replace("-v0", "-v1"),
+        entry_point=f"{_MUJOCO}:{entry_point}",
+        same_task_as=spec.env_id,
+        superseded_by=None,
+    )
+
+
+_SPECS += tuple(
+    _tracked(spec, f"Tracked{spec.entry_point.split(':Fixed')[1]}")
+    for spec in _SPECS
+    if spec.superseded_by is not None
 )
 
 SUITE: dict[str, SuiteSpec] = {spec.env_id: spec for spec in _SPECS}
@@ -221,10 +251,33 @@ SUITE: dict[str, SuiteSpec] = {spec.env_id: spec for spec in _SPECS}
 def suite_ids() -> list[str]:
     """The suite's env ids, classic control first, in a stable order.
 
+    Superseded versions are included: stored clips of them must still open and render.
+
     Returns:
         A new list of ids such as ``"hfrl/CartPole-v0"``.
     """
     return list(SUITE)
+
+
+def current_ids() -> list[str]:
+    """The ids to use for new work: the suite without its superseded versions.
+
+    Example:
+        >>> [env_id for env_id in current_ids() if "Hopper" in env_id]
+        ['hfrl/Hopper-v1']
+    """
+    return [spec.env_id for spec in _SPECS if spec.superseded_by is None]
+
+
+def task_id(env_id: str) -> str:
+    """The first version of ``env_id``'s task: goals and task words are keyed by it.
+
+    Example:
+        >>> task_id("hfrl/Walker2d-v1"), task_id("hfrl/CartPole-v0")
+        ('hfrl/Walker2d-v0', 'hfrl/CartPole-v0')
+    """
+    spec = get_spec(env_id)
+    return task_id(spec.same_task_as) if spec.same_task_as is not None else env_id
 
 
 def get_spec(env_id: str) -> SuiteSpec:
@@ -306,7 +359,7 @@ def make_env(
     spec = get_spec(env_id)
     register_suite()
     if not spec.mujoco:
-        return gym.make(env_id, render_mode=render_mode)
+        return _make(spec, render_mode=render_mode)
     if render_mode == "human" and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
@@ -325,4 +378,13 @@ def make_env(
     sizes = {
         name: value for name, value in (("width", width), ("height", height)) if value is not None
     }
-    return gym.make(env_id, render_mode=render_mode, **sizes)
+    return _make(spec, render_mode=render_mode, **sizes)
+
+
+def _make(spec: SuiteSpec, **kwargs: object) -> gym.Env:
+    """``gym.make``, without Gymnasium's "out of date" warning for a superseded version: the
+    suite keeps those on purpose, to re-render stored clips (``hfrl envs`` says so)."""
+    with warnings.catch_warnings():
+        if spec.superseded_by is not None:
+            warnings.filterwarnings("ignore", ".*is out of date", DeprecationWarning)
+        return gym.make(spec.env_id, **kwargs)

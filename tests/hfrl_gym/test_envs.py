@@ -331,8 +331,10 @@ def test_broken_gl_backend_raises_render_error_saying_what_to_set() -> None:
 
 
 def test_describe_suite_lists_every_env_with_horizon_spaces_and_goals() -> None:
-    table = describe_suite().splitlines()
+    table, note = describe_suite().split("\n\n")
+    table = table.splitlines()
     assert table[0].split()[:2] == ["id", "horizon"]
+    assert "hfrl/HalfCheetah-v0 -> hfrl/HalfCheetah-v1" in note
     rows = {line.split()[0]: line for line in table[1:]}
     assert set(rows) == set(IDS)
     for env_id, line in rows.items():
