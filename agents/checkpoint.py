@@ -3,7 +3,8 @@
 Classes:
     RunState: how far a run got (``state.json``).
     WallClock: the run's wall time, earlier sessions of a resumed run included.
-    RunCheckpoint: saves the policy, the reward model, the round's metrics and the state.
+    RunCheckpoint: saves the policy (SAC: and its replay buffer), the reward model, the
+        round's metrics and the state.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 from agents.callbacks import Progress
 from agents.diagnostics import answer_shares
 from agents.evaluate import Evaluation
-from agents.ppo_agent import PPOAgent
 from agents.reward_fitter import RewardFitter
+from agents.rounds_agent import RoundsAgent
 from agents.run_folder import RunFolder
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.store import LabelStore
@@ -30,7 +31,7 @@ class RunState:
     Attributes:
         next_round: the first round not finished.
         env_steps: env steps taken (PPO's and the recordings').
-        ppo_steps: PPO's own env steps (its ``num_timesteps``).
+        ppo_steps: the algorithm's own env steps (PPO's or SAC's ``num_timesteps``).
         wall_seconds: wall time so far, in seconds.
 
     Example:
@@ -93,7 +94,7 @@ class RunCheckpoint:
         self,
         run: RunFolder,
         *,
-        agent: PPOAgent,
+        agent: RoundsAgent,
         fitter: RewardFitter | None,
         store: LabelStore,
         clock: WallClock,
@@ -139,7 +140,7 @@ class RunCheckpoint:
         state = RunState(
             next_round=round_index + 1,
             env_steps=self.agent.env_steps,
-            ppo_steps=self.agent.ppo.num_timesteps,
+            ppo_steps=self.agent.model.num_timesteps,
             wall_seconds=self.clock.seconds(),
         )
         self.run.write_json(self.run.state_path, asdict(state))

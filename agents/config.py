@@ -25,6 +25,7 @@ from hfrl_gym.errors import ConfigError
 REWARD_SOURCES = ("learned", "true", "constant", "random", "goal")
 LIVE_TEACHERS = ("store", "human")
 QUERY_METHODS = ("uniform", "disagreement", "entropy")
+ALGORITHMS = ("ppo", "sac")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,13 @@ class TrainConfig:
             "help": "reward PPO trains on: `learned` (RLHF); baselines: `true`, `constant` "
             "(+1 every step), `random` (a randomly initialised reward network), `goal` (the "
             "--goal's own reward, told to the agent outright)"
+        },
+    )
+    algo: str = field(
+        default="ppo",
+        metadata={
+            "help": "the RL algorithm: `ppo`, or `sac` (continuous actions; off-policy, its "
+            "replay buffer relabelled by the reward model after every refit, as PEBBLE)"
         },
     )
     labels: int = field(default=100, metadata={"help": "label budget (skips count against it)"})
@@ -124,6 +132,14 @@ class TrainConfig:
         },
     )
     ensemble: int = field(default=3, metadata={"help": "reward networks in the ensemble"})
+    refit: str = field(
+        default="full",
+        metadata={
+            "help": "reward refits: `full` trains on every answer until early stopping; "
+            "`bounded` continues from the last fit with steps in proportion to the new "
+            "answers (faster with many labels; docs/BENCHMARKS.md)"
+        },
+    )
     eval_episodes: int = field(default=10, metadata={"help": "episodes per true-return evaluation"})
     wait_timeout: float | None = field(
         default=None,
@@ -185,6 +201,9 @@ class TrainConfig:
             raise ConfigError(f"unknown teacher {self.teacher!r}; choose one of {names}")
         if self.query not in QUERY_METHODS:
             raise ConfigError(f"--query must be one of {', '.join(QUERY_METHODS)}")
+        from agents.reward_fitter import fit_config
+
+        fit_config(self.refit)  # ConfigError naming the choices
         for name in ("labels", "steps", "rounds", "clip_steps", "ensemble", "eval_episodes"):
             if getattr(self, name) < (0 if name == "labels" else 1):
                 raise ConfigError(
@@ -230,6 +249,12 @@ class TrainConfig:
             )
         if self.asynchronous:
             _check_async(self)
+        if self.algo not in ALGORITHMS:
+            raise ConfigError(f"--algo must be one of {', '.join(ALGORITHMS)}, got {self.algo!r}")
+        if self.algo == "sac":
+            from agents.sac import check_sac_config
+
+            check_sac_config(self)
         if self.annotator is not None and not self.annotator.strip():
             raise ConfigError("--annotator must not be empty; give the person's name")
         _check_budget(self)
@@ -346,6 +371,8 @@ _ADDED_LATER: dict[str, Any] = {
     "ppo_schedule": "run",
     "asynchronous": False,
     "queue_low": 4,
+    "refit": "full",
+    "algo": "ppo",
 }
 """Settings added after runs were first made, with the behaviour those runs had: an older
 ``config.json`` (resumed, or reused by a sweep) reads as what it ran, not as today's

@@ -4,26 +4,31 @@ Format ``hfrl-policy``, version 1, two files side by side (``policy.pt``, ``poli
 
 - ``policy.pt``: ``torch.save`` of ``{"policy": state dict, "optimizer": state dict}``
   (tensors, numbers, strings, lists and dicts only), read back with
-  ``torch.load(..., weights_only=True)``, which refuses any other pickled object.
-- ``policy.json``: ``format``, ``format_version``, ``env_id``, ``algorithm`` (``"PPO"``),
-  ``policy_class``, ``observation_space`` and ``action_space`` (``describe_space``),
-  ``ppo_settings`` (where the env's PPO settings come from) and ``versions``. Nothing in it
-  changes between the saves of one run, so a kill between writing the two files leaves a
-  consistent pair; each file is replaced atomically.
+  ``torch.load(..., weights_only=True)``, which refuses any other pickled object. A SAC
+  policy's ``optimizer`` is ``{"actor": ..., "critic": ..., "ent_coef": ...}`` (the last
+  ``None`` for a fixed entropy coefficient), and ``log_ent_coef`` holds its learned
+  temperature.
+- ``policy.json``: ``format``, ``format_version``, ``env_id``, ``algorithm`` (``"PPO"`` or
+  ``"SAC"``), ``policy_class``, ``observation_space`` and ``action_space`` (``describe_space``),
+  ``ppo_settings`` or ``sac_settings`` (where the env's settings come from) and ``versions``.
+  Nothing in it changes between the saves of one run, so a kill between writing the two files
+  leaves a consistent pair; each file is replaced atomically.
 
-A policy is loaded into a new PPO built for its env (``agents.ppo.untrained_ppo`` or the
-run's own ``make_ppo``), never through SB3's ``PPO.load`` / ``load_from_zip_file``: SB3's zip
+A policy is loaded into a new PPO or SAC built for its env (``agents.ppo.untrained_ppo``,
+``agents.sac.untrained_sac`` or the run's own), never through SB3's ``load`` /
+``load_from_zip_file``: SB3's zip
 keeps its settings as cloudpickle, so a crafted ``policy.zip`` in a shared run folder would
 run code. Run folders written before this format keep working: their SB3 ``policy.zip`` is
 opened with ``zipfile`` and only its ``policy.pth`` and ``policy.optimizer.pth`` members (torch
 state dicts) are read, with ``weights_only=True``; its pickled ``data`` member is never read.
 
 Functions:
-    save_policy: write ``policy.pt`` and ``policy.json`` for a PPO.
+    save_policy: write ``policy.pt`` and ``policy.json`` for a PPO or a SAC.
     read_policy: the tensors (and metadata) of a ``.pt`` policy or a legacy SB3 ``.zip``.
-    load_policy: put a saved policy into a PPO of the same env (resume).
+    load_policy: put a saved policy into a PPO or SAC of the same env (resume).
     load_policy_weights: put a saved policy's weights into an SB3 policy (a KL reference).
-    policy_ppo: a new PPO of an env holding a saved policy (``hfrl video``).
+    policy_ppo: a new PPO of an env holding a saved policy.
+    policy_model: a new PPO or SAC (as the file says) holding a saved policy (``hfrl video``).
 """
 
 from __future__ import annotations
@@ -38,10 +43,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from stable_baselines3 import PPO
-from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.sac.policies import SACPolicy
 
 from agents.ppo import ppo_settings, untrained_ppo
+from agents.sac import sac_settings, untrained_sac
 from agents.summary import versions
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.reward_model.features import describe_space
@@ -66,6 +73,12 @@ class SavedPolicy:
     policy: dict[str, torch.Tensor]
     optimizer: dict[str, Any] | None
     meta: dict[str, Any] | None
+    log_ent_coef: torch.Tensor | None = None
+
+    @property
+    def algorithm(self) -> str:
+        """``"PPO"`` or ``"SAC"`` (a legacy zip, which has no metadata, is PPO's)."""
+        return "PPO" if self.meta is None else str(self.meta.get("algorithm", "PPO"))
 
 
 def meta_path(path: Path) -> Path:
@@ -84,11 +97,11 @@ def _replace(path: Path, write: Any) -> None:
     os.replace(temporary, path)
 
 
-def save_policy(ppo: PPO, path: str | os.PathLike[str], *, env_id: str | None) -> Path:
-    """Write ``ppo``'s policy (and optimizer) as ``path`` (``.pt``) and its ``.json``.
+def save_policy(ppo: PPO | SAC, path: str | os.PathLike[str], *, env_id: str | None) -> Path:
+    """Write ``ppo``'s policy (and optimizers) as ``path`` (``.pt``) and its ``.json``.
 
     Args:
-        ppo: the PPO whose policy is saved.
+        ppo: the PPO (or SAC) whose policy is saved.
         path: the ``.pt`` file to write; the ``.json`` beside it is written too.
         env_id: the suite env the policy acts in (checked when it is loaded).
 
@@ -98,25 +111,51 @@ def save_policy(ppo: PPO, path: str | os.PathLike[str], *, env_id: str | None) -
     path = Path(path)
     if path.suffix != ".pt":
         raise ConfigError(f"a policy file ends in .pt, got {path}")
-    state = {
+    state: dict[str, Any] = {
         "policy": {name: t.detach().cpu() for name, t in ppo.policy.state_dict().items()},
-        "optimizer": ppo.policy.optimizer.state_dict(),
     }
+    if isinstance(ppo, SAC):
+        state.update(_sac_extra_state(ppo))
+    else:
+        state["optimizer"] = ppo.policy.optimizer.state_dict()
+    algorithm = _algorithm(ppo)
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "env_id": env_id,
-        "algorithm": "PPO",
+        "algorithm": algorithm,
         "policy_class": type(ppo.policy).__name__,
         "observation_space": describe_space(ppo.observation_space),
         "action_space": describe_space(ppo.action_space),
-        "ppo_settings": None if env_id is None else ppo_settings(env_id).source,
-        "versions": versions(),
     }
+    if algorithm == "SAC":
+        meta["sac_settings"] = None if env_id is None else sac_settings(env_id).source
+    else:
+        meta["ppo_settings"] = None if env_id is None else ppo_settings(env_id).source
+    meta["versions"] = versions()
     _replace(path, lambda temporary: torch.save(state, temporary))
     text = json.dumps(meta, indent=2, allow_nan=False) + "\n"
     _replace(meta_path(path), lambda temporary: temporary.write_text(text, encoding="utf-8"))
     return path
+
+
+def _algorithm(model: PPO | SAC) -> str:
+    return "SAC" if isinstance(model, SAC) else "PPO"
+
+
+def _sac_extra_state(sac: SAC) -> dict[str, Any]:
+    """SAC's optimizers (actor, critic, temperature) and its learned log temperature."""
+    ent = sac.ent_coef_optimizer
+    extra: dict[str, Any] = {
+        "optimizer": {
+            "actor": sac.actor.optimizer.state_dict(),
+            "critic": sac.critic.optimizer.state_dict(),
+            "ent_coef": None if ent is None else ent.state_dict(),
+        }
+    }
+    if sac.log_ent_coef is not None:
+        extra["log_ent_coef"] = sac.log_ent_coef.detach().cpu()
+    return extra
 
 
 def _load_tensors(source: Any, where: Path, member: str = "") -> Any:
@@ -190,13 +229,16 @@ def read_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> S
         raise ConfigError(f"no policy file {path}; {_FIX}")
     if path.suffix == ".zip":
         policy, optimizer = _read_legacy_zip(path)
-        meta = None
+        meta = log_ent_coef = None
     else:
         meta = _read_meta(path)
         content = _load_tensors(path, path)
         if not isinstance(content, dict):
             raise ConfigError(f"{path} holds no policy state; {_FIX}")
         policy, optimizer = content.get("policy"), content.get("optimizer")
+        log_ent_coef = content.get("log_ent_coef")
+        if log_ent_coef is not None and not isinstance(log_ent_coef, torch.Tensor):
+            raise ConfigError(f"{path} holds a damaged log_ent_coef; {_FIX}")
     if not isinstance(policy, dict) or not all(
         isinstance(name, str) and isinstance(value, torch.Tensor) for name, value in policy.items()
     ):
@@ -208,13 +250,19 @@ def read_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> S
             f"{path} is a policy of {meta.get('env_id')!r}, not {env_id!r}; pass a policy "
             "saved for the same env"
         )
-    return SavedPolicy(policy=policy, optimizer=optimizer, meta=meta)
+    return SavedPolicy(policy=policy, optimizer=optimizer, meta=meta, log_ent_coef=log_ent_coef)
 
 
-def _check_meta(saved: SavedPolicy, policy: ActorCriticPolicy, path: Path) -> None:
+def _check_meta(saved: SavedPolicy, policy: BasePolicy, path: Path) -> None:
     meta = saved.meta
     if meta is None:
         return
+    expected = "SAC" if isinstance(policy, SACPolicy) else "PPO"
+    if saved.algorithm != expected:
+        raise ConfigError(
+            f"{path} is a {saved.algorithm} policy, not a {expected} one; pass a policy "
+            f"trained with --algo {expected.lower()}"
+        )
     for name, space in (
         ("observation_space", policy.observation_space),
         ("action_space", policy.action_space),
@@ -226,12 +274,13 @@ def _check_meta(saved: SavedPolicy, policy: ActorCriticPolicy, path: Path) -> No
             )
 
 
-def _put_weights(policy: ActorCriticPolicy, saved: SavedPolicy, path: Path) -> None:
+def _put_weights(policy: BasePolicy, saved: SavedPolicy, path: Path) -> None:
     try:
         policy.load_state_dict(saved.policy)
     except (RuntimeError, KeyError, ValueError, TypeError) as error:
         raise ConfigError(
-            f"{path} is not a PPO policy of this env's architecture ({_one_line(error)[:120]}); "
+            f"{path} is not a {'SAC' if isinstance(policy, SACPolicy) else 'PPO'} policy of "
+            f"this env's architecture ({_one_line(error)[:120]}); "
             "pass a policy saved for the same env"
         ) from None
 
@@ -254,19 +303,43 @@ def load_policy_weights(
     return policy
 
 
-def load_policy(ppo: PPO, path: str | os.PathLike[str], *, env_id: str | None) -> None:
-    """Put a saved policy and its optimizer state into ``ppo`` (a run being resumed)."""
+def load_policy(ppo: PPO | SAC, path: str | os.PathLike[str], *, env_id: str | None) -> None:
+    """Put a saved policy and its optimizer state into ``ppo`` (a run being resumed).
+
+    A SAC gets its actor's, critics' and temperature's optimizers and its learned
+    temperature back too.
+    """
     path = Path(path)
     saved = read_policy(path, env_id=env_id)
     _check_meta(saved, ppo.policy, path)
     _put_weights(ppo.policy, saved, path)
-    if saved.optimizer is not None:
-        try:
+    if saved.optimizer is None:
+        return
+    try:
+        if isinstance(ppo, SAC):
+            _put_sac_extra(ppo, saved)
+        else:
             ppo.policy.optimizer.load_state_dict(saved.optimizer)
-        except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as error:
-            raise ConfigError(
-                f"{path}'s optimizer state does not fit this policy ({_one_line(error)}); {_FIX}"
-            ) from None
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as error:
+        raise ConfigError(
+            f"{path}'s optimizer state does not fit this policy ({_one_line(error)}); {_FIX}"
+        ) from None
+
+
+def _put_sac_extra(sac: SAC, saved: SavedPolicy) -> None:
+    """SAC's optimizers and log temperature from ``saved`` (errors as the loaders raise)."""
+    assert saved.optimizer is not None
+    sac.actor.optimizer.load_state_dict(saved.optimizer["actor"])
+    sac.critic.optimizer.load_state_dict(saved.optimizer["critic"])
+    ent_state = saved.optimizer.get("ent_coef")
+    if (sac.ent_coef_optimizer is None) != (ent_state is None):
+        raise ValueError("the entropy coefficient is learned in one and fixed in the other")
+    if sac.ent_coef_optimizer is not None:
+        if sac.log_ent_coef is None or saved.log_ent_coef is None:
+            raise KeyError("log_ent_coef")
+        sac.ent_coef_optimizer.load_state_dict(ent_state)
+        with torch.no_grad():
+            sac.log_ent_coef.copy_(saved.log_ent_coef.reshape(sac.log_ent_coef.shape))
 
 
 def policy_ppo(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) -> PPO:
@@ -280,3 +353,20 @@ def policy_ppo(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) -> P
     _check_meta(saved, ppo.policy, path)
     _put_weights(ppo.policy, saved, path)
     return ppo
+
+
+def policy_model(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) -> PPO | SAC:
+    """A new PPO or SAC (the file's ``algorithm``) of ``env_id`` holding the saved policy (CPU).
+
+    The file is read and checked before the model is built.
+    """
+    path = Path(path)
+    saved = read_policy(path, env_id=env_id)
+    if saved.algorithm == "PPO":
+        return policy_ppo(env_id, path, seed=seed)
+    if saved.algorithm != "SAC":
+        raise ConfigError(f"{path} is a policy of an unknown algorithm {saved.algorithm!r}; {_FIX}")
+    sac = untrained_sac(env_id, seed=seed)
+    _check_meta(saved, sac.policy, path)
+    _put_weights(sac.policy, saved, path)
+    return sac

@@ -7,7 +7,7 @@ Functions:
 
 Classes:
     Learner, RewardFit, Checkpoint: what the loop needs of the agent, the reward fitter and
-        the run checkpoint (``PPOAgent``, ``RewardFitter``, ``RunCheckpoint``).
+        the run checkpoint (``PPOAgent`` or ``SACAgent``, ``RewardFitter``, ``RunCheckpoint``).
     LoopParts: the parts one run's loop calls.
 
 Each round: the clips of the latest experience (round 0: of the untrained policy) -> pairs
@@ -36,11 +36,13 @@ from agents.kl_penalty import kl_penalty_for_run
 from agents.pair_selector import PairSelector, asked_clips, post_pairs
 from agents.plan import RunPlan
 from agents.policy_file import read_policy
-from agents.ppo import make_training_venv, ppo_settings
+from agents.ppo import make_training_venv
 from agents.ppo_agent import PPOAgent
-from agents.reward_fitter import RewardFitter, Spaces, new_reward_model
+from agents.reward_fitter import RewardFitter, Spaces, fit_config, new_reward_model
 from agents.rewards import ConstantReward, GoalReward
+from agents.rounds_agent import RoundsAgent
 from agents.run_folder import RunFolder
+from agents.sac import rollout_shape
 from agents.status_hooks import StatusReporter, with_status
 from agents.summary import finish_run
 from hfrl_gym.clips import Clip
@@ -149,14 +151,13 @@ def _first_clips(parts: LoopParts, plan: RunPlan, k: int) -> tuple[list[Clip], i
 
 def plan_run(config: TrainConfig) -> RunPlan:
     """The budget of ``config``'s rounds (``ConfigError`` with the arithmetic if it cannot)."""
-    settings = ppo_settings(config.env)
     return RunPlan.create(
         num_labels=config.labels if config.reward == "learned" else 0,
         num_env_steps=config.steps,
         num_rounds=config.rounds,
         label_decay=config.label_decay,
         initial_env_steps=config.initial_steps,
-        rollout_env_steps=settings.ppo.rollout_env_steps(settings.num_envs),
+        rollout_env_steps=rollout_shape(config.env, config.algo)[1],
         explore_env_steps=int(config.explore_fraction * config.steps),
         round_growth=config.round_growth,
     )
@@ -230,7 +231,7 @@ PEOPLE = ("store", "human")
 @dataclass(frozen=True)
 class _Run:
     parts: LoopParts
-    agent: PPOAgent
+    agent: RoundsAgent
     fitter: RewardFitter | None
     checkpoint: RunCheckpoint
     progress: Progress
@@ -269,7 +270,7 @@ def build_parts(
         _check_saved(run, config.env)
     venv = make_training_venv(
         config.env,
-        num_envs=ppo_settings(config.env).num_envs,
+        num_envs=rollout_shape(config.env, config.algo)[0],
         seed=config.seed + 1000 * state.next_round,
         clip_num_steps=config.clip_steps,
         absorbing_steps=config.absorbing_steps,
@@ -277,7 +278,9 @@ def build_parts(
     fitter = None
     if config.reward in ("learned", "random"):
         model = _reward_model(config, run, venv, device, resume=resume)
-        fitter = RewardFitter(model, rng, fitted=resume and run.has_reward_model())
+        fitter = RewardFitter(
+            model, rng, fitted=resume and run.has_reward_model(), config=fit_config(config.refit)
+        )
     reward = fitter and fitter.model
     if config.reward == "constant":
         reward = ConstantReward()
@@ -298,31 +301,32 @@ def build_parts(
         enabled=show_progress,
         on_env_steps=lambda steps: writer.heartbeat(env_steps=steps),
     )
-    agent = PPOAgent(
-        config.env,
-        venv,
-        reward,
-        seed=config.seed,
-        device=device,
-        ppo_budget=plan.ppo_budget,
-        tensorboard_log=run.tensorboard_dir,
-        eval_episodes=config.eval_episodes,
-        goal=config.goal,
-        progress=progress,
-    )
-    agent.ppo.hold_schedules = config.ppo_schedule == "hold"
+    common = {"seed": config.seed, "device": device, "tensorboard_log": run.tensorboard_dir}
+    common |= {"eval_episodes": config.eval_episodes, "goal": config.goal, "progress": progress}
+    agent: RoundsAgent
+    if config.algo == "sac":  # (validated: no PPO-only settings)
+        from agents.sac_agent import SACAgent
+
+        budget, buffer_path = plan.ppo_budget, run.replay_buffer_path
+        agent = SACAgent(
+            config.env, venv, reward, env_step_budget=budget, buffer_path=buffer_path, **common
+        )
+    else:
+        agent = PPOAgent(config.env, venv, reward, ppo_budget=plan.ppo_budget, **common)
+        agent.ppo.hold_schedules = config.ppo_schedule == "hold"
     if resume:
         agent.restore(run.saved_policy(), ppo_steps=state.ppo_steps, env_steps=state.env_steps)
-    kl = kl_penalty_for_run(
-        agent.ppo,
-        kl_coef=config.kl_coef,
-        reference=config.reference,
-        run_root=run.root,
-        resume=resume,
-        env_id=config.env,
-    )
-    if kl is not None:
-        agent.extra_callbacks.append(kl)
+    if isinstance(agent, PPOAgent):
+        kl = kl_penalty_for_run(
+            agent.ppo,
+            kl_coef=config.kl_coef,
+            reference=config.reference,
+            run_root=run.root,
+            resume=resume,
+            env_id=config.env,
+        )
+        if kl is not None:
+            agent.extra_callbacks.append(kl)
     # opened once the parts that may refuse the run are made, so a refusal leaves it closed
     store = LabelStore(run.store_path)  # made before config.json: a resumable run has one
     if not resume:

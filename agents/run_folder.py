@@ -10,6 +10,7 @@ Layout::
     reward_model/       latest reward-model checkpoint (weights + meta.json)
     policy.pt, .json    latest PPO policy: tensors + metadata (``agents.policy_file``);
                         runs made before it have SB3's policy.zip, read without unpickling
+    replay_buffer.npz   SAC's replay buffer (``--algo sac``): arrays, read without pickle
     metrics.csv         one row per round (env steps, labels, validation accuracy, returns)
     episodes.csv        every training episode's true return (from the Monitor)
     tensorboard/        SB3's TensorBoard logs
@@ -72,6 +73,7 @@ class RunFolder:
         self.reward_model_dir = self.root / "reward_model"
         self.policy_path = self.root / "policy.pt"
         self.legacy_policy_path = self.root / "policy.zip"
+        self.replay_buffer_path = self.root / "replay_buffer.npz"  # SAC's (agents.sac_agent)
         self.metrics_path = self.root / "metrics.csv"
         self.episodes_path = self.root / "episodes.csv"
         self.tensorboard_dir = self.root / "tensorboard"

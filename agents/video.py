@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.policy_file import policy_ppo
+from agents.policy_file import policy_model
 from agents.run_folder import RunFolder
 from hfrl_gym.envs import get_spec
 from hfrl_gym.errors import ConfigError
@@ -49,7 +49,7 @@ def write_policy_video(
     spec = get_spec(env_id)
     if num_steps is None:
         num_steps = min(spec.horizon, 300) if spec.mujoco else spec.horizon
-    model = policy_ppo(env_id, policy_path)
+    model = policy_model(env_id, policy_path)  # PPO or SAC, as saved
 
     def act(obs, rng):
         return model.predict(obs, deterministic=True)[0]

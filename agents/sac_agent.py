@@ -1,0 +1,282 @@
+"""The SAC agent of the loop (``hfrl train --algo sac``): off-policy RLHF, as PEBBLE.
+
+PEBBLE (Lee et al. 2021) trains SAC on the learned reward. A replay buffer keeps transitions
+scored by earlier reward models, so after every refit all of it is **relabelled** by the new
+model, in batches, exactly as ``VecLearnedReward`` scores a new step: the same
+``predict_rewards(obs, action, next_obs)``, with the action the env was given (SB3 stores it
+rescaled to [-1, 1]; it is mapped back) and the episode's last observation as the next one.
+The state-entropy exploration before the first queries (``agents.exploration``) is the
+unsupervised pre-training; after it the critics, which learned the intrinsic reward's values,
+start afresh, as in PEBBLE. The true reward never enters the buffer: the env's reward is
+replaced before SB3 sees the step (``info["true_reward"]`` is not stored).
+
+The buffer is saved with each checkpoint as ``.npz`` arrays (``np.load(allow_pickle=False)``
+reads it back: a crafted file runs no code), so a resumed run continues with the same buffer.
+
+Classes:
+    SACAgent: SAC, its training envs and replay buffer, with ``PPOAgent``'s interface.
+
+Functions:
+    relabel_buffer: recompute every stored reward with a reward function, in batches.
+    save_buffer: write a replay buffer's filled rows as ``.npz``.
+    load_buffer: read a saved replay buffer into one of the same shapes.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from stable_baselines3 import SAC
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.vec_env import VecEnv
+
+from agents.callbacks import Progress
+from agents.policy_file import load_policy, save_policy
+from agents.rounds_agent import RoundsAgent
+from agents.sac import SACHyperparameters, make_sac
+from agents.vec_learned_reward import VecLearnedReward
+from hfrl_gym.clips import Clip
+from hfrl_gym.errors import ConfigError
+from hfrl_gym.reward_model import RewardModel
+from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
+
+RELABEL_BATCH = 65_536
+"""Transitions scored per call when the buffer is relabelled."""
+
+BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+"""The replay buffer's arrays saved in ``replay_buffer.npz`` (its filled rows)."""
+
+
+def _filled(buffer: ReplayBuffer) -> int:
+    """Rows of ``buffer`` holding transitions (each row: one step of every sub-env)."""
+    return buffer.buffer_size if buffer.full else buffer.pos
+
+
+def relabel_buffer(
+    buffer: ReplayBuffer,
+    reward_fn: BatchRewardFunction,
+    *,
+    env_actions: Callable[[np.ndarray], np.ndarray],
+    batch_size: int = RELABEL_BATCH,
+) -> int:
+    """Replace every stored reward with ``reward_fn``'s, ``batch_size`` transitions a call.
+
+    Args:
+        buffer: SB3's replay buffer (with ``next_observations``: not memory-optimised).
+        reward_fn: the new learned reward.
+        env_actions: maps stored actions to the actions the env was given (SAC's
+            ``policy.unscale_action``).
+        batch_size: transitions per ``predict_rewards`` call.
+
+    Returns:
+        The number of transitions relabelled.
+    """
+    rows, n_envs = _filled(buffer), buffer.n_envs
+    count = rows * n_envs
+    if count == 0:
+        return 0
+    obs = buffer.observations[:rows].reshape(count, *buffer.obs_shape)
+    next_obs = buffer.next_observations[:rows].reshape(count, *buffer.obs_shape)
+    actions = buffer.actions[:rows].reshape(count, buffer.action_dim)
+    rewards = np.empty(count, dtype=np.float32)
+    for start in range(0, count, batch_size):
+        part = slice(start, start + batch_size)
+        scored = reward_fn.predict_rewards(obs[part], env_actions(actions[part]), next_obs[part])
+        rewards[part] = np.asarray(scored, dtype=np.float32).reshape(-1)
+    buffer.rewards[:rows] = rewards.reshape(rows, n_envs)
+    return count
+
+
+def save_buffer(buffer: ReplayBuffer, path: Path) -> None:
+    """Write ``buffer``'s filled rows, its position and whether it wrapped, as ``.npz``.
+
+    The file is replaced atomically (a kill leaves the previous one).
+    """
+    rows = _filled(buffer)
+    arrays = {name: getattr(buffer, name)[:rows] for name in BUFFER_ARRAYS}
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("wb") as handle:
+        np.savez(handle, pos=np.int64(buffer.pos), full=np.bool_(buffer.full), **arrays)
+    os.replace(temporary, path)
+
+
+def load_buffer(buffer: ReplayBuffer, path: Path) -> None:
+    """Fill ``buffer`` from a file :func:`save_buffer` wrote (same shapes, same size).
+
+    Raises:
+        ConfigError: the file is damaged, holds pickled objects (never unpickled) or arrays
+            of other shapes than this run's buffer.
+    """
+    fix = "restore the run's replay_buffer.npz, or start a new run"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            loaded = {name: np.asarray(data[name]) for name in (*BUFFER_ARRAYS, "pos", "full")}
+        pos, full = int(loaded["pos"]), bool(loaded["full"])
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as error:
+        raise ConfigError(f"{path} is not a replay buffer ({error}); {fix}") from None
+    rows = len(loaded["rewards"])
+    if not 0 <= pos <= buffer.buffer_size or rows != (buffer.buffer_size if full else pos):
+        raise ConfigError(
+            f"{path} holds {rows} rows at position {pos} (full: {full}), which a buffer of "
+            f"{buffer.buffer_size} rows cannot; {fix}"
+        )
+    for name in BUFFER_ARRAYS:
+        target = getattr(buffer, name)
+        if loaded[name].shape != (rows, *target.shape[1:]) or loaded[name].dtype != target.dtype:
+            raise ConfigError(
+                f"{path}'s {name} is {loaded[name].dtype} {loaded[name].shape}, this run's "
+                f"{target.dtype} {(rows, *target.shape[1:])}; {fix}"
+            )
+    for name in BUFFER_ARRAYS:
+        getattr(buffer, name)[:rows] = loaded[name]
+    buffer.pos, buffer.full = pos % buffer.buffer_size, full
+
+
+class SACAgent(RoundsAgent):
+    """SAC training on ``reward`` (``None``: the env's own reward) in ``venv``.
+
+    Args:
+        env_id: the suite env (its SAC settings, and where the policy is evaluated).
+        venv: the training envs.
+        reward: the reward SAC sees in place of the env's; ``None`` keeps the env's.
+        seed: seeds SAC and evaluation.
+        device: a resolved torch device name (the networks and sampled batches live there).
+        env_step_budget: SAC's env steps over the whole run (the replay buffer's size at
+            most).
+        buffer_path: where the replay buffer is saved and restored (``None``: never).
+        tensorboard_log: SB3's TensorBoard folder, or ``None``.
+        hyperparameters: SAC's settings (default: the env's, ``agents.sac``).
+        eval_episodes: episodes per true-return evaluation.
+        goal: the goal evaluated beside the task (``task``: the task itself).
+        progress: the run's progress bar (an SB3 callback), or ``None``.
+
+    Attributes:
+        relabelled: transitions relabelled in this process, over all passes.
+    """
+
+    name = "sac"
+    model: SAC
+
+    def __init__(
+        self,
+        env_id: str,
+        venv: VecEnv,
+        reward: BatchRewardFunction | None,
+        *,
+        seed: int,
+        device: str,
+        env_step_budget: int | None,
+        buffer_path: Path | None = None,
+        tensorboard_log: Path | None = None,
+        hyperparameters: SACHyperparameters | None = None,
+        eval_episodes: int = 10,
+        goal: str = "task",
+        progress: Progress | None = None,
+    ) -> None:
+        super().__init__(
+            env_id,
+            venv,
+            reward,
+            seed=seed,
+            device=device,
+            eval_episodes=eval_episodes,
+            goal=goal,
+            progress=progress,
+        )
+        self.model = make_sac(
+            self.train_venv,
+            env_id,
+            seed=seed,
+            device=device,
+            tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
+            total_env_steps=env_step_budget,
+            hyperparameters=hyperparameters,
+        )
+        self.buffer_path = buffer_path
+        self.relabelled = 0
+        self._exploring = False
+        self._labelled_by = self._reward_version()
+
+    @property
+    def sac(self) -> SAC:
+        """The SB3 SAC (:attr:`model`)."""
+        return self.model
+
+    @property
+    def replay_buffer(self) -> ReplayBuffer:
+        """SAC's replay buffer."""
+        assert self.model.replay_buffer is not None
+        return self.model.replay_buffer
+
+    def _reward_version(self) -> tuple[int, int] | None:
+        """Which learned reward, and after how many fits, scores new steps (``None``: the
+        env's own reward, which stays as it is)."""
+        if not isinstance(self.train_venv, VecLearnedReward):
+            return None
+        reward = self.train_venv.reward_fn
+        return id(reward), reward.num_fits if isinstance(reward, RewardModel) else 0
+
+    def relabel(self) -> int:
+        """Score every stored transition with the current learned reward; return how many."""
+        assert isinstance(self.train_venv, VecLearnedReward)
+        count = relabel_buffer(
+            self.replay_buffer,
+            self.train_venv.reward_fn,
+            env_actions=self.model.policy.unscale_action,
+        )
+        self.relabelled += count
+        self._labelled_by = self._reward_version()
+        return count
+
+    def _before_learning(self) -> None:
+        """Relabel the buffer when the reward changed (a refit, or after exploration)."""
+        if not self._exploring and self._reward_version() != self._labelled_by:
+            self.relabel()
+
+    def explore(self, num_env_steps: int, *, round_index: int) -> list[Clip]:
+        """Pre-train on the state-entropy reward (PEBBLE), then reset the critics.
+
+        The buffer keeps the exploration's transitions; the next :meth:`train` relabels them
+        with the learned reward. Returns the clips of the exploration.
+        """
+        self._exploring = True
+        try:
+            clips = super().explore(num_env_steps, round_index=round_index)
+        finally:
+            self._exploring = False
+        self._labelled_by = None  # the buffer holds intrinsic rewards
+        self._reset_critics()
+        return clips
+
+    def _reset_critics(self) -> None:
+        """New critic weights (drawn from torch's seeded generator), target copied, fresh
+        optimizer moments: the values of the intrinsic reward are not the task's."""
+        for layer in self.model.critic.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.reset_parameters()
+        self.model.critic_target.load_state_dict(self.model.critic.state_dict())
+        self.model.critic.optimizer.state.clear()
+
+    def restore(self, policy_path: Path | None, *, ppo_steps: int, env_steps: int) -> None:
+        """Load a checkpoint's policy, optimizers and replay buffer, and step counts (resume).
+
+        ``ppo_steps``: SAC's own env steps (``state.json`` names them for both algorithms).
+        """
+        if policy_path is not None:
+            load_policy(self.model, policy_path, env_id=self.env_id)
+            self.model.num_timesteps = ppo_steps
+            if self.buffer_path is not None and self.buffer_path.is_file():
+                load_buffer(self.replay_buffer, self.buffer_path)
+        self.env_steps = env_steps
+        self._labelled_by = self._reward_version()  # saved together with that reward model
+
+    def save(self, policy_path: Path) -> None:
+        """Save the policy (tensors plus JSON) and the replay buffer (``.npz``)."""
+        save_policy(self.model, policy_path, env_id=self.env_id)
+        if self.buffer_path is not None:
+            save_buffer(self.replay_buffer, self.buffer_path)
