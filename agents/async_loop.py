@@ -222,6 +222,7 @@ class AsyncLoop:
             version=self.log.refits,
             probe_clips=lambda: self.newest,
             fitted_answers=self._fitted_answers,  # None (resumed): refit at once
+            fit_config=self.fitter.config,
         )
         refitter.start()
         try:

@@ -27,7 +27,7 @@ from agents.diagnostics import RewardProbe
 from agents.reward_fitter import RewardFitter
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import HfrlError
-from hfrl_gym.reward_model import RewardModel
+from hfrl_gym.reward_model import FitConfig, RewardModel
 from hfrl_gym.reward_model.trainer import FitReport
 from hfrl_gym.store import LabelStore
 
@@ -66,6 +66,7 @@ class BackgroundRefitter:
         fitted_answers: answers the current model was fit on; ``None``: refit at once when
             there are any (a resumed run, whose last answers may be newer than its model).
         poll_s: seconds between looks at the store.
+        fit_config: the refits' settings (the run's ``--refit``); ``FitConfig()`` if ``None``.
 
     Use: ``start()`` once the first fit is done; between rollouts ``take()`` gives the newest
     refit not taken yet (or ``None``); ``stop()`` at the end. ``tests/agents/test_async_loop.py``
@@ -82,8 +83,10 @@ class BackgroundRefitter:
         probe_clips: Callable[[], Sequence[Clip]],
         fitted_answers: int | None,
         poll_s: float = 0.25,
+        fit_config: FitConfig | None = None,
     ) -> None:
         self.store_path, self.rng, self.poll_s = store_path, rng, poll_s
+        self.fit_config = fit_config
         self.probe_clips = probe_clips
         self._base, self._version, self._fitted_answers = model, version, fitted_answers
         self._lock = threading.Lock()
@@ -133,7 +136,7 @@ class BackgroundRefitter:
 
     def _fit(self, store: LabelStore, answers: int) -> None:
         candidate = copy.deepcopy(self._base)  # the published model stays as it is
-        fitter = RewardFitter(candidate, self.rng, fitted=True)
+        fitter = RewardFitter(candidate, self.rng, fitted=True, config=self.fit_config)
         report = fitter.fit(store, probe=list(self.probe_clips()))
         self._version += 1
         self.num_fits += 1

@@ -7,6 +7,10 @@ Classes:
 
 Functions:
     new_reward_model: an unfit reward model of an env (the one place a new one is made).
+    fit_config: the fit settings of ``hfrl train --refit full|bounded``.
+
+Attributes:
+    REFIT_CONFIGS: the fit settings of each ``--refit`` choice.
 """
 
 from __future__ import annotations
@@ -20,9 +24,27 @@ import numpy as np
 from agents.diagnostics import RewardProbe, probe_reward
 from hfrl_gym.answers import Answer
 from hfrl_gym.clips import Clip, ClipPair
-from hfrl_gym.reward_model import RewardModel
+from hfrl_gym.errors import ConfigError
+from hfrl_gym.reward_model import FitConfig, RefitBudget, RewardModel
 from hfrl_gym.reward_model.trainer import FitReport
 from hfrl_gym.store import LabelStore
+
+REFIT_CONFIGS = {"full": FitConfig(), "bounded": FitConfig(budget=RefitBudget())}
+"""``full``: every refit trains epochs over every answer until early stopping (from the
+last weights); ``bounded``: after the first fit, steps in proportion to the new answers
+(``hfrl_gym.reward_model.refit``; docs/BENCHMARKS.md compares the two)."""
+
+
+def fit_config(refit: str) -> FitConfig:
+    """The fit settings of one ``--refit`` choice.
+
+    Example:
+        >>> fit_config("bounded").budget is not None, fit_config("full").budget
+        (True, None)
+    """
+    if refit not in REFIT_CONFIGS:
+        raise ConfigError(f"--refit must be one of {', '.join(REFIT_CONFIGS)}, got {refit!r}")
+    return REFIT_CONFIGS[refit]
 
 
 class Spaces(Protocol):
@@ -60,14 +82,25 @@ class RewardFitter:
         model: the reward model PPO's reward comes from (it is refit in place).
         rng: the fit's random source (bootstrap samples, validation split).
         fitted: whether ``model`` was already fit (a resumed run's checkpoint).
+        config: the fit settings (``fit_config``); ``FitConfig()`` when ``None``. A bounded
+            refit continues from ``model`` as saved, so a resumed run refits as an
+            uninterrupted one would.
 
     Attributes:
         last_fit: the report of the last fit in this process, ``None`` before one.
         last_probe: the refit reward measured on the clips given to the last :meth:`fit`.
     """
 
-    def __init__(self, model: RewardModel, rng: np.random.Generator, *, fitted: bool) -> None:
+    def __init__(
+        self,
+        model: RewardModel,
+        rng: np.random.Generator,
+        *,
+        fitted: bool,
+        config: FitConfig | None = None,
+    ) -> None:
         self.model, self.rng, self.fitted = model, rng, fitted
+        self.config = FitConfig() if config is None else config
         self.last_fit: FitReport | None = None
         self.last_probe: RewardProbe | None = None
 
@@ -85,7 +118,7 @@ class RewardFitter:
 
     def fit_pairs(self, labelled: Sequence[tuple[ClipPair, Answer]]) -> FitReport:
         """Fit the model on these answered pairs (a lesson's first ``n``, say)."""
-        self.last_fit = self.model.fit(labelled, self.rng)
+        self.last_fit = self.model.fit(labelled, self.rng, self.config)
         self.fitted = True
         return self.last_fit
 

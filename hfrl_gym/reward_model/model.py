@@ -30,6 +30,7 @@ from hfrl_gym.reward_model.features import (
 )
 from hfrl_gym.reward_model.net import EnsembleMLP, resolve_device
 from hfrl_gym.reward_model.normalize import RewardScale, Standardizer
+from hfrl_gym.reward_model.refit import refit_ensemble
 from hfrl_gym.reward_model.trainer import FitConfig, FitReport, PairData, fit_ensemble
 
 PREDICT_CHUNK = 65_536
@@ -243,8 +244,12 @@ class RewardModel:
         The input normalisation is recomputed from the transitions of the labelled clips.
         With ``config.warm_start`` (the default) training continues from the current weights,
         the first layer being rescaled so that the new normalisation leaves the function as
-        it was; otherwise the weights restart from a seed drawn from ``rng``. After the fit
-        the output normalisation is set from the ensemble-mean rewards of those transitions.
+        it was; otherwise the weights restart from a seed drawn from ``rng``. A warm refit
+        with ``config.budget`` (``refit.refit_ensemble``) takes steps in proportion to the
+        answers new since the last fit: ``labelled`` is taken to grow at its end (a store's
+        ``labelled_pairs()``), so the entries past the last fit's ``num_pairs`` are the new
+        ones. After the fit the output normalisation is set from the ensemble-mean rewards of
+        those transitions.
 
         Args:
             labelled: ``(pair, answer)`` for every answer to use (several per pair allowed).
@@ -258,10 +263,11 @@ class RewardModel:
         config = FitConfig() if config is None else config
         index: dict[str, int] = {}
         clips: list[Clip] = []
-        left, right, targets = [], [], []
-        for pair, answer in labelled:
+        left, right, targets, used = [], [], [], []
+        for position, (pair, answer) in enumerate(labelled):
             if answer.target is None:
                 continue
+            used.append(position)
             for clip in (pair.left, pair.right):
                 self._check_clip(clip)
                 if clip.uid not in index:
@@ -292,9 +298,20 @@ class RewardModel:
             targets,
             device=self.device,
         )
-        report = fit_ensemble(
-            self.net, data, config=config, rng=rng, num_skipped=len(labelled) - len(targets)
-        )
+        num_skipped = len(labelled) - len(targets)
+        if config.warm_start and config.budget is not None and self.last_fit is not None:
+            new_pairs = np.flatnonzero(np.array(used) >= self.last_fit.num_pairs)
+            report = refit_ensemble(
+                self.net,
+                data,
+                new_pairs,
+                config=config,
+                budget=config.budget,
+                rng=rng,
+                num_skipped=num_skipped,
+            )
+        else:
+            report = fit_ensemble(self.net, data, config=config, rng=rng, num_skipped=num_skipped)
         self.reward_scale = RewardScale.fit(self._member_rewards(all_features).mean(axis=0))
         report = dataclasses.replace(report, seconds=time.perf_counter() - started)
         self.last_fit = report

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -37,6 +37,9 @@ from hfrl_gym.reward_model.bradley_terry import (
     preference_logits,
 )
 from hfrl_gym.reward_model.net import EnsembleMLP
+
+if TYPE_CHECKING:
+    from hfrl_gym.reward_model.refit import RefitBudget
 
 MIN_PAIRS_FOR_VALIDATION = 5
 EVAL_CHUNK_PAIRS = 1024
@@ -59,6 +62,9 @@ class FitConfig:
         bootstrap: each member trains on its own bootstrap sample (else all on the same set).
         warm_start: continue from the current weights (True) or start from fresh weights
             drawn from the fit's ``rng`` (False).
+        budget: with warm start and a model fit before, train a bounded number of steps
+            that scales with the new answers (``refit.RefitBudget``); ``None``: train
+            epochs over every answer until early stopping, as on a first fit.
 
     Example:
         >>> FitConfig(batch_size=0)
@@ -76,6 +82,7 @@ class FitConfig:
     random_answer_prob: float = 0.1
     bootstrap: bool = True
     warm_start: bool = True
+    budget: RefitBudget | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_epochs", "batch_size", "patience"):
@@ -104,8 +111,10 @@ class FitReport:
         val_loss: the same on the validation split; ``None`` without one.
         val_accuracy: share of non-equal validation pairs the ensemble-mean returns order
             as the teacher did; ``None`` without such pairs.
-        epochs_run: epochs trained.
+        epochs_run: epochs trained (a bounded refit: its steps as passes over the training
+            split, rounded up).
         seconds: wall-clock time of the fit, in seconds.
+        gradient_steps: optimiser steps taken; ``None`` in reports saved before it was kept.
 
     Example:
         >>> FitReport(10, 0, 8, 2, 0.5, 0.6, 1.0, 3, 0.1).to_dict()["val_accuracy"]
@@ -121,6 +130,7 @@ class FitReport:
     val_accuracy: float | None
     epochs_run: int
     seconds: float
+    gradient_steps: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable fields."""
@@ -215,7 +225,7 @@ def split_train_val(
     return np.sort(order[num_val:]), np.sort(order[:num_val])
 
 
-def _evaluate(
+def evaluate_pairs(
     net: EnsembleMLP, data: PairData, pairs: np.ndarray, random_answer_prob: float
 ) -> tuple[torch.Tensor, float | None]:
     """``(M,)`` mean loss of each member on ``pairs``, and the ensemble-mean accuracy."""
@@ -231,6 +241,97 @@ def _evaluate(
         targets = data.targets[torch.as_tensor(pairs, device=data.features.device)]
         loss = bradley_terry_loss(all_logits, targets, random_answer_prob=random_answer_prob)
     return loss, preference_accuracy(all_logits.mean(dim=0), targets)
+
+
+def train_step(
+    net: EnsembleMLP,
+    data: PairData,
+    batch: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    random_answer_prob: float,
+) -> None:
+    """One optimiser step on ``(M, B)`` pair indices, row ``m`` for member ``m``."""
+    returns = data.clip_returns(net, torch.cat([data.left[batch], data.right[batch]], 1))
+    logits = preference_logits(*returns.chunk(2, dim=1))
+    loss = bradley_terry_loss(logits, data.targets[batch], random_answer_prob=random_answer_prob)
+    optimizer.zero_grad(set_to_none=True)
+    loss.sum().backward()  # members share no weights: each gets its own gradient
+    optimizer.step()
+
+
+class BestWeights:
+    """Each member's weights at its lowest validation loss so far (early stopping).
+
+    Args:
+        net: the ensemble whose members are tracked; its current weights are the first
+            candidate only when ``loss`` is given (a warm start that must not get worse).
+        loss: ``(M,)`` validation loss of the current weights, or ``None``.
+    """
+
+    def __init__(self, net: EnsembleMLP, loss: torch.Tensor | None = None) -> None:
+        self.net = net
+        device = next(net.parameters()).device
+        infinite = torch.full((net.num_members,), torch.inf, device=device)
+        self.loss = infinite if loss is None else loss
+        self.weights = [parameter.detach().clone() for parameter in net.member_parameters()]
+
+    def update(self, loss: torch.Tensor) -> bool:
+        """Keep the members whose ``(M,)`` loss improved by more than ``MIN_IMPROVEMENT``;
+        return whether any did."""
+        improved = loss < self.loss - MIN_IMPROVEMENT
+        if not bool(improved.any()):
+            return False
+        self.loss = torch.where(improved, loss, self.loss)
+        for kept, parameter in zip(self.weights, self.net.member_parameters(), strict=True):
+            kept[improved] = parameter.detach()[improved]
+        return True
+
+    def restore(self) -> None:
+        """Put the kept weights back into the ensemble."""
+        with torch.no_grad():
+            for kept, parameter in zip(self.weights, self.net.member_parameters(), strict=True):
+                parameter.copy_(kept)
+
+
+def bootstrap_samples(
+    train: np.ndarray, members: int, bootstrap: bool, rng: np.random.Generator
+) -> np.ndarray:
+    """``(M, len(train))`` training pairs of each member: its bootstrap sample, or all."""
+    if bootstrap:
+        return train[rng.integers(0, len(train), size=(members, len(train)))]
+    return np.tile(train, (members, 1))
+
+
+def fit_report(
+    net: EnsembleMLP,
+    data: PairData,
+    split: tuple[np.ndarray, np.ndarray],
+    *,
+    config: FitConfig,
+    num_skipped: int,
+    epochs_run: int,
+    gradient_steps: int,
+    started: float,
+) -> FitReport:
+    """The report of the ensemble's current weights on the ``(train, val)`` split."""
+    train, val = split
+    train_loss, _ = evaluate_pairs(net, data, train, config.random_answer_prob)
+    val_loss, val_accuracy = (None, None)
+    if len(val) > 0:
+        member_val_loss, val_accuracy = evaluate_pairs(net, data, val, config.random_answer_prob)
+        val_loss = float(member_val_loss.mean())
+    return FitReport(
+        num_pairs=int(data.targets.shape[0]) + num_skipped,
+        num_skipped=num_skipped,
+        num_train=len(train),
+        num_val=len(val),
+        train_loss=float(train_loss.mean()),
+        val_loss=val_loss,
+        val_accuracy=val_accuracy,
+        epochs_run=epochs_run,
+        seconds=time.perf_counter() - started,
+        gradient_steps=gradient_steps,
+    )
 
 
 def fit_ensemble(
@@ -258,60 +359,37 @@ def fit_ensemble(
     if num_pairs < 1:
         raise ConfigError("no answered pairs to fit on (every pair was skipped?)")
     train, val = split_train_val(num_pairs, config.val_fraction, rng)
-    members, device = net.num_members, data.features.device
-    if config.bootstrap:
-        samples = train[rng.integers(0, len(train), size=(members, len(train)))]
-    else:
-        samples = np.tile(train, (members, 1))
+    samples = bootstrap_samples(train, net.num_members, config.bootstrap, rng)
     optimizer = torch.optim.AdamW(
         net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    best_loss = torch.full((members,), torch.inf, device=device)
-    best = [parameter.detach().clone() for parameter in net.member_parameters()]
-    epochs_without_improvement, epochs_run = 0, 0
+    best = BestWeights(net)
+    epochs_without_improvement, epochs_run, steps = 0, 0, 0
     for _ in range(config.max_epochs):
         epochs_run += 1
-        order = torch.as_tensor(rng.permuted(samples, axis=1), device=device)
+        order = torch.as_tensor(rng.permuted(samples, axis=1), device=data.features.device)
         for start in range(0, len(train), config.batch_size):
             batch = order[:, start : start + config.batch_size]
-            returns = data.clip_returns(net, torch.cat([data.left[batch], data.right[batch]], 1))
-            logits = preference_logits(*returns.chunk(2, dim=1))
-            loss = bradley_terry_loss(
-                logits, data.targets[batch], random_answer_prob=config.random_answer_prob
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.sum().backward()  # members share no weights: each gets its own gradient
-            optimizer.step()
+            train_step(net, data, batch, optimizer, config.random_answer_prob)
+            steps += 1
         if len(val) == 0:
             continue
-        val_loss, _ = _evaluate(net, data, val, config.random_answer_prob)
-        improved = val_loss < best_loss - MIN_IMPROVEMENT
-        if bool(improved.any()):
-            best_loss = torch.where(improved, val_loss, best_loss)
-            for kept, parameter in zip(best, net.member_parameters(), strict=True):
-                kept[improved] = parameter.detach()[improved]
+        val_loss, _ = evaluate_pairs(net, data, val, config.random_answer_prob)
+        if best.update(val_loss):
             epochs_without_improvement = 0
         else:
             epochs_without_improvement += 1
             if epochs_without_improvement >= config.patience:
                 break
     if len(val) > 0:
-        with torch.no_grad():
-            for kept, parameter in zip(best, net.member_parameters(), strict=True):
-                parameter.copy_(kept)
-    train_loss, _ = _evaluate(net, data, train, config.random_answer_prob)
-    val_loss, val_accuracy = (None, None)
-    if len(val) > 0:
-        member_val_loss, val_accuracy = _evaluate(net, data, val, config.random_answer_prob)
-        val_loss = float(member_val_loss.mean())
-    return FitReport(
-        num_pairs=num_pairs + num_skipped,
+        best.restore()
+    return fit_report(
+        net,
+        data,
+        (train, val),
+        config=config,
         num_skipped=num_skipped,
-        num_train=len(train),
-        num_val=len(val),
-        train_loss=float(train_loss.mean()),
-        val_loss=val_loss,
-        val_accuracy=val_accuracy,
         epochs_run=epochs_run,
-        seconds=time.perf_counter() - started,
+        gradient_steps=steps,
+        started=started,
     )
