@@ -10,6 +10,7 @@ Running it again on the same ``--out`` continues the same store (nothing answere
 
 Functions:
     add_arguments: the lesson's own options.
+    check_claims: the lesson's claims, decided on the answers in the store.
     run: the lesson (``hfrl lesson`` calls it with the parsed options).
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from agents.answerers import ScriptedAnswerer
 from agents.bc import record_demonstrations
+from agents.lessons.claims import Checked, Claim, report_claims
 from agents.lessons.common import (
     LessonArgs,
     explain,
@@ -40,6 +42,30 @@ from hfrl_gym.teachers import TEACHER_PRESETS
 
 ENV = "hfrl/CartPole-v0"
 CLIP_STEPS = 50
+CLEAR_GAP, AGREE, SPAN = 5, 0.8, 25
+"""The claims' lines: pairs whose true returns differ by ``CLEAR_GAP`` steps or more are
+answered like the returns at least ``AGREE`` of the time; the clips' true returns span at
+least ``SPAN`` steps."""
+BENCH_ARGS = ("--teacher", "oracle")
+"""What ``scripts/bench_teaching.py`` passes the lesson: no person at a benchmark."""
+
+CLAIMS = (
+    Claim(
+        "answers-follow-returns",
+        "Most answers prefer the clip with the higher true return: at least "
+        f"{AGREE:.0%} of the answered pairs whose true returns differ by {CLEAR_GAP} steps "
+        "or more.",
+    ),
+    Claim(
+        "clips-vary",
+        "The clips range from falling early to balancing throughout, so some pairs are easy: "
+        f"the true returns of the clips span at least {SPAN} of the {CLIP_STEPS} steps.",
+    ),
+    Claim(
+        "repeats-consistent", "The swapped repeats are answered the same way (self-consistency)."
+    ),
+)
+MIRROR = {Choice.LEFT: Choice.RIGHT, Choice.RIGHT: Choice.LEFT, Choice.EQUAL: Choice.EQUAL}
 MARKERS = {
     Choice.LEFT: ("<", "tab:blue", "left better"),
     Choice.RIGHT: (">", "tab:orange", "right better"),
@@ -196,8 +222,58 @@ def _print_dataset(store: LabelStore) -> None:
         )
 
 
+def check_claims(store: LabelStore) -> list[Checked]:
+    """The claims, decided on the store's queries and their latest answers."""
+    follow, vary, repeats = CLAIMS
+    answers = store.latest_answers()
+    queries = store.queries()
+    clear = agreeing = 0
+    returns = []
+    for query in queries:
+        pair = store.pair(query)
+        left, right = pair.left.true_return, pair.right.true_return
+        returns += [left, right]
+        record = answers.get(query.id)
+        if record is None or record.choice == Choice.SKIP or abs(left - right) < CLEAR_GAP:
+            continue
+        clear += 1
+        agreeing += record.choice == (Choice.LEFT if left > right else Choice.RIGHT)
+    share = agreeing / clear if clear else 0.0
+    span = max(returns) - min(returns) if returns else 0.0
+    first = {(q.left_uid, q.right_uid): q.id for q in queries}
+    compared = same = 0
+    for query in queries:
+        original = first.get((query.right_uid, query.left_uid))
+        if original is None or original >= query.id:
+            continue
+        choices = [answers[i].choice if i in answers else Choice.SKIP for i in (original, query.id)]
+        if Choice.SKIP not in choices:
+            compared += 1
+            same += MIRROR[choices[0]] == choices[1]
+    return [
+        follow.check(
+            clear > 0 and share >= AGREE,
+            f"{agreeing} of {clear} clearly different pairs answered like the returns"
+            if clear
+            else "no answered pair whose true returns differ clearly",
+        ),
+        vary.check(
+            span >= SPAN,
+            f"true returns of the clips from {min(returns, default=0):.0f} "
+            f"to {max(returns, default=0):.0f} of {CLIP_STEPS}",
+        ),
+        repeats.check(
+            compared > 0 and same == compared,
+            f"{same} of {compared} answered repeats answered the same way"
+            if compared
+            else "no repeat answered (skipped or pending) both times",
+        ),
+    ]
+
+
 def run(args: LessonArgs) -> list[Path]:
-    """Post the pairs (or continue the store in ``--out``), have them answered, draw."""
+    """Post the pairs (or continue the store in ``--out``), have them answered, draw, and
+    check the claims on the answers."""
     explain("Lesson 1: preferences, not scores", TEXT)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "labels.sqlite"
@@ -212,4 +288,7 @@ def run(args: LessonArgs) -> list[Path]:
             f"\n  The labels are in {path}: fit a reward model on them with "
             f"`hfrl lesson 2 --store {path}`."
         )
-        return [_draw(store, args.out)]
+        figure = _draw(store, args.out)
+        checked = check_claims(store)
+    report_claims(args.out, "preferences", args.seed, checked, quick=args.quick)
+    return [figure]

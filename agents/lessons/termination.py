@@ -14,6 +14,7 @@ Classes:
     EndWhenFallen: end a suite CartPole's episode where Gymnasium's CartPole-v1 ends it.
 
 Functions:
+    check_claims: the lesson's claims, decided on the two agents' final true returns.
     run: the lesson (``hfrl lesson`` calls it with the parsed options).
 """
 
@@ -26,6 +27,7 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
+from agents.lessons.claims import Checked, Claim, report_claims
 from agents.lessons.common import (
     LessonArgs,
     ReturnTracker,
@@ -39,6 +41,24 @@ from agents.rewards import ConstantReward
 from hfrl_gym.envs import make_env
 
 ENV = "hfrl/CartPole-v0"
+HORIZON = 500
+LEARNS, FLAT = 150, 50
+"""The claims' lines: the early-ending env's agent balances at least ``LEARNS`` of 500 steps,
+the suite env's at most ``FLAT`` (a random policy balances about 20)."""
+
+CLAIMS = (
+    Claim(
+        "leak-teaches-v1",
+        "On CartPole-v1, whose episodes end when the pole falls, the constant +1 reward teaches "
+        f"PPO to balance: at least {LEARNS} of {HORIZON} steps at the end (a random policy: "
+        "about 20).",
+    ),
+    Claim(
+        "nothing-on-suite",
+        "On the fixed-horizon suite env the same reward teaches nothing: at most "
+        f"{FLAT} of {HORIZON} steps at the end.",
+    ),
+)
 
 TEXT = """
 A reward of +1 on every step says nothing about what is good: every action earns the same.
@@ -93,8 +113,26 @@ def _curve(tracker: ReturnTracker) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return steps, np.array([r.mean() for r in returns]), np.array([r.std() for r in returns])
 
 
+def check_claims(v1: np.ndarray, suite: np.ndarray) -> list[Checked]:
+    """The claims, decided on the final evaluation's true returns of the agent trained on
+    the early-ending env (``v1``) and of the one trained on the suite env (``suite``)."""
+    leak, flat = CLAIMS
+    return [
+        leak.check(
+            v1.mean() >= LEARNS,
+            f"CartPole-v1 agent: {v1.mean():.0f} of {HORIZON} (sd {v1.std():.0f}, "
+            f"{len(v1)} episodes)",
+        ),
+        flat.check(
+            suite.mean() <= FLAT,
+            f"suite env agent: {suite.mean():.0f} of {HORIZON} (sd {suite.std():.0f}, "
+            f"{len(suite)} episodes)",
+        ),
+    ]
+
+
 def run(args: LessonArgs) -> list[Path]:
-    """Train PPO on +1 in both envs and plot their true returns."""
+    """Train PPO on +1 in both envs, plot their true returns, check the claims."""
     explain("Lesson 4: the termination leak", TEXT)
     num_steps = args.budget(20_000, 1_024)
     runs = {
@@ -102,6 +140,7 @@ def run(args: LessonArgs) -> list[Path]:
         "hfrl/CartPole-v0: every episode lasts 500 steps": None,
     }
     fig, ax = plt.subplots(figsize=(8.5, 5.2), layout="constrained")
+    finals = []
     for (label, factory), colour in zip(runs.items(), ("tab:red", "tab:blue"), strict=True):
         note(f"PPO with a constant +1 reward on {label.split(':')[0]} ({num_steps} steps)")
         agent = lesson_agent(
@@ -112,9 +151,10 @@ def run(args: LessonArgs) -> list[Path]:
             env_factory=factory,
         )
         tracker = train_tracked(
-            agent, num_steps, num_evaluations=args.budget(8, 2), num_episodes=args.budget(5, 2)
+            agent, num_steps, num_evaluations=args.budget(8, 2), num_episodes=args.budget(10, 2)
         )
         steps, mean, std = _curve(tracker)
+        finals.append(tracker.points[-1][1].true_rewards.sum(axis=1))
         ax.plot(steps, mean, marker="o", color=colour, label=label)
         ax.fill_between(steps, mean - std, mean + std, color=colour, alpha=0.15)
         print(f"     final true return {mean[-1]:.0f} of 500")
@@ -125,4 +165,6 @@ def run(args: LessonArgs) -> list[Path]:
         "Same cart and pole, same +1 reward on every step:\nonly early termination teaches PPO"
     )
     ax.legend(loc="center right")
-    return [save_figure(fig, args.out / "termination_leak.png")]
+    figure = save_figure(fig, args.out / "termination_leak.png")
+    report_claims(args.out, "termination-leak", args.seed, check_claims(*finals), quick=args.quick)
+    return [figure]
