@@ -7,9 +7,13 @@ a first try). docs/TEACHING.md turns them into a 90-minute class.
 
 Modules:
     common: options, explanations, the loop's parts set up for a lesson, and figure helpers.
+    claims: what a lesson claims, checked on what its run did (``claims.json``).
     preferences (1), reward_model (2), learned_reward (3), termination (4), noisy_people
-    (5), reward_hacking (6), new_behaviour (7), pipeline (8): one lesson each, with
-    ``run(args) -> figure paths`` and, when it has options of its own, ``add_arguments``.
+    (5), reward_hacking (6), new_behaviour (7), pipeline (8), feedback_kinds (9),
+    active_queries (10): one lesson each, with ``run(args) -> figure paths``, its
+    ``CLAIMS`` and, when it has options of its own, ``add_arguments``.
+    handout_texts, handouts: a one-page handout per lesson and a reading list
+    (``hfrl lesson handouts``), generated from the lessons.
 
 Classes:
     Lesson: one entry of the registry.
@@ -17,8 +21,9 @@ Classes:
 Functions:
     lessons: the registry, in class order.
     find_lesson: a lesson by number or name.
+    lesson_parser: a lesson's option parser (its own options and the common ones).
     run_lesson: parse a lesson's options and run it.
-    main: ``hfrl lesson [N|NAME] [options]``.
+    main: ``hfrl lesson [N|NAME] [options]``, ``hfrl lesson handouts``.
 
 Listing the lessons imports none of them (nor PyTorch): ``hfrl lesson`` answers at once.
 """
@@ -44,7 +49,7 @@ class Lesson:
     """One lesson of ``hfrl lesson``.
 
     Attributes:
-        number: 1 to 8, the order of the class.
+        number: 1, 2, ...: the order of the class.
         name: the short name (``hfrl lesson NAME``), also the default output folder.
         summary: one line for the list.
         module: the module under ``agents.lessons`` that runs it.
@@ -119,11 +124,23 @@ _LESSONS = (
         "as for language models: clone demonstrations, learn a reward, PPO with a KL leash",
         "pipeline",
     ),
+    Lesson(
+        9,
+        "feedback-kinds",
+        "preferences vs ratings vs demonstrations on one budget; mode collapse",
+        "feedback_kinds",
+    ),
+    Lesson(
+        10,
+        "active-queries",
+        "which pairs to ask: ensemble disagreement vs random pairs, accuracy per label",
+        "active_queries",
+    ),
 )
 
 
 def lessons() -> list[Lesson]:
-    """The eight lessons, in the order of the class.
+    """The lessons, in the order of the class.
 
     Example:
         >>> [(lesson.number, lesson.name) for lesson in lessons()][:2]
@@ -151,12 +168,18 @@ def find_lesson(key: str) -> Lesson:
 
 def _listing() -> str:
     lines = ["Lessons (run one with `hfrl lesson N` or `hfrl lesson NAME`):", ""]
-    lines += [f"  {lesson.number}  {lesson.name:<18} {lesson.summary}" for lesson in _LESSONS]
-    lines += ["", "Options of a lesson: `hfrl lesson N --help`. A lesson plan: docs/TEACHING.md."]
+    lines += [f"  {lesson.number:>2}  {lesson.name:<18} {lesson.summary}" for lesson in _LESSONS]
+    lines += [
+        "",
+        "Options of a lesson: `hfrl lesson N --help`. A lesson plan: docs/TEACHING.md.",
+        "A one-page handout per lesson and a reading list: `hfrl lesson handouts`.",
+    ]
     return "\n".join(lines)
 
 
-def _parser(lesson: Lesson, module: ModuleType) -> argparse.ArgumentParser:
+def lesson_parser(lesson: Lesson, module: ModuleType) -> argparse.ArgumentParser:
+    """The option parser of ``lesson`` (its module ``module``): ``--out``, ``--quick``,
+    ``--seed`` and the module's own (``add_arguments``)."""
     parser = argparse.ArgumentParser(
         prog=f"hfrl lesson {lesson.name}",
         description=f"Lesson {lesson.number}: {lesson.summary}",
@@ -193,7 +216,7 @@ def run_lesson(
     from agents.lessons.common import LessonArgs
 
     module = lesson.load()
-    args = _parser(lesson, module).parse_args(argv)
+    args = lesson_parser(lesson, module).parse_args(argv)
     common = {"out", "quick", "seed"}
     extra = {key: value for key, value in vars(args).items() if key not in common}
     threads = torch.get_num_threads()
@@ -212,11 +235,16 @@ def run_lesson(
 
 
 def main(argv: list[str], *, window_answerer: WindowFactory | None = None) -> int:
-    """``hfrl lesson``: list the lessons, or run one (``argv[0]`` is ``"lesson"``)."""
+    """``hfrl lesson``: list the lessons, run one, or write the handouts (``argv[0]`` is
+    ``"lesson"``)."""
     rest = list(argv[1:])
     if not rest or rest[0] in ("-h", "--help", "list"):
         print(_listing())
         return 0
+    if rest[0] == "handouts":
+        from agents.lessons import handouts
+
+        return handouts.main(rest[1:])
     lesson = find_lesson(rest[0])
     figures = run_lesson(lesson, rest[1:], window_answerer=window_answerer)
     print(f"\nLesson {lesson.number} ({lesson.name}) figures:")
