@@ -173,6 +173,8 @@ def _listing() -> str:
         "",
         "Options of a lesson: `hfrl lesson N --help`. A lesson plan: docs/TEACHING.md.",
         "A one-page handout per lesson and a reading list: `hfrl lesson handouts`.",
+        "The live lesson, where the class labels one run from their browsers: "
+        "`hfrl lesson live --help`.",
     ]
     return "\n".join(lines)
 
