@@ -201,16 +201,16 @@ class RoundFilmer(threading.Thread):
     def __init__(self, lesson: LessonFolder, say: Say, *, every_s: float = 1.0) -> None:
         super().__init__(name="round-filmer", daemon=True)
         self.lesson, self.say, self.every_s = lesson, say, every_s
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.failures: list[str] = []
 
     def run(self) -> None:
-        while not self._stop.wait(self.every_s):
+        while not self._halt.wait(self.every_s):
             self.film_new()
 
     def stop(self) -> None:
         """Stop looking, and film the last checkpoint if it is not filmed yet."""
-        self._stop.set()
+        self._halt.set()
         if self.is_alive():
             self.join()
         self.film_new()
@@ -235,7 +235,7 @@ class RoundFilmer(threading.Thread):
         part = target.with_name(f".{target.stem}.part.mp4")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_policy_video(run.root, part)
+            write_policy_video(run.root, part, width=360, height=240)
             os.replace(part, target)
         except (HfrlError, OSError, ValueError, RuntimeError) as error:
             self.failures.append(str(error))  # a policy being replaced: tried again

@@ -4,10 +4,12 @@
 //
 // The teacher's token comes from the address hfrl serve prints (/teacher#token=...: a
 // fragment, never sent to the server nor written in its log) or is pasted in; it is kept in
-// localStorage. The page reads GET /api/v1/dashboard, /class and /status every few seconds.
+// localStorage. The page reads GET /api/v1/dashboard, /class and /status every few seconds
+// (and /lesson: live.js).
 
 import { Api } from "/static/api.js";
 import { barChart, lineChart } from "/static/charts.js";
+import { showLesson } from "/static/live.js";
 
 const api = new Api("hfrl.teacher");
 const $ = (id) => document.getElementById(id);
@@ -124,6 +126,7 @@ async function refresh() {
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.refreshed = String(Date.now());
     showVideo(data);
+    showLesson(api); // a live lesson's rounds and comparison (hidden for other runs)
   } catch (error) {
     if (error.status === 401 || error.status === 403) {
       api.token = null;
