@@ -37,6 +37,7 @@ from agents.reward_fitter import RewardFitter, new_reward_model
 from hfrl_gym.answers import Answer
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.envs import get_goal, make_env
+from hfrl_gym.errors import ConfigError
 from hfrl_gym.recording import record_random_clips
 from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import make_teacher
@@ -168,6 +169,11 @@ def run(args: LessonArgs) -> list[Path]:
     per_round = args.extra.get("per_round") or args.budget(5, 3)
     rounds = args.extra.get("rounds") or args.budget(8, 3)
     draws = args.budget(DRAWS, 1)
+    if per_round < 1 or rounds < 2:
+        raise ConfigError(
+            f"need --per-round of at least 1 and --rounds of at least 2 (the first round is "
+            f"random for both methods), got {per_round} and {rounds}"
+        )
     pool = record_random_clips(
         ENV, num_clips=args.budget(200, 16), clip_num_steps=CLIP_STEPS, seed=args.seed
     )

@@ -53,6 +53,7 @@ from agents.rewards import ConstantReward
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.clips import Clip, ClipPair
 from hfrl_gym.envs import get_goal
+from hfrl_gym.errors import ConfigError
 from hfrl_gym.recording import record_clips, record_random_clips
 from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import make_teacher
@@ -249,6 +250,11 @@ def run(args: LessonArgs) -> list[Path]:
     explain("Lesson 9: kinds of feedback on one budget", TEXT)
     effort = args.extra.get("effort") or args.budget(120, 12)
     num_steps = args.extra.get("steps") or args.budget(10_000, 512)
+    if effort < 4 or num_steps < 1:
+        raise ConfigError(
+            f"need --effort of at least 4 clips and --steps of at least 1, got {effort} and "
+            f"{num_steps}"
+        )
     num_episodes = args.budget(10, 2)
     feedback = _feedback(args, effort)
     evaluations: dict[str, list] = {}

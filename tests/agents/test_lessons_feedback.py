@@ -16,6 +16,7 @@ from agents.lessons import feedback_kinds as lesson9
 from agents.lessons import find_lesson, run_lesson
 from agents.lessons.claims import read_claims
 from hfrl_gym.answers import Choice
+from hfrl_gym.errors import ConfigError
 from hfrl_gym.recording import record_clips
 
 
@@ -137,3 +138,21 @@ def test_the_lesson_runs_quick_and_writes_its_figure_and_claims(
     assert (lesson, seed, quick) == (name, 3, True)
     assert [c.key for c in checked] == [c.key for c in module.CLAIMS]
     assert all(c.evidence for c in checked)
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "message"),
+    [
+        ("feedback-kinds", ["--effort", "2"], "--effort of at least 4"),
+        ("feedback-kinds", ["--steps", "-5"], "--steps of at least 1"),
+        ("active-queries", ["--rounds", "1"], "--rounds of at least 2"),
+        ("active-queries", ["--per-round", "-1"], "--per-round of at least 1"),
+    ],
+)
+def test_bad_budgets_are_one_clear_error_before_any_work(
+    tmp_path: Path, name: str, argv: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError, match=message):
+        run_lesson(find_lesson(name), [*argv, "--out", str(out)])
+    assert not out.exists()
