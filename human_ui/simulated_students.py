@@ -262,6 +262,7 @@ class SimulatedStudent(threading.Thread):
             self.tally.errors.append(f"{error}")
         finally:
             self.chooser.close()
+            self.client.close()  # its kept-alive connection: the server's shutdown waits on it
 
     def _label(self) -> None:
         next_at = time.monotonic() + self.rng.uniform(0, self.interval_s)
