@@ -13,12 +13,20 @@ Budgets and algorithms are declared in ``BUDGETS`` before any run (the issue's c
 
 Runs go in ``--out/<variant>/<env>/<tag>-s<seed>`` (references and controls in
 ``--out/reference``); a finished run with the same settings is reused, an interrupted one
-resumed, so the command can be stopped and run again. ``--set KEY=VALUE`` changes a
+resumed, so the command can be stopped and run again: a run that failed or was lost is listed
+under the tables, and running the command again runs only what is not finished.
+
+Where runs run (agents/sweep.py): ``--backend process`` (the default), ``--jobs`` at a time on
+this machine, every usable core unless told (a run uses one); ``--backend ray``, one Ray task
+per run (1 CPU, ``--gpus-per-run``), on a new local Ray instance or the cluster at
+``--address`` (``pip install -e ".[ray]"``; on a cluster, ``--out`` on a filesystem every node
+shares and the project installed on every node). ``--set KEY=VALUE`` changes a
 ``TrainConfig`` field of the RLHF runs only (an ablation: give it its own ``--variant``).
 The tables replace the section between the ``robust-<variant>`` markers in
 docs/BENCHMARKS.md, and a figure goes to docs/images/robust_<variant>.png.
 
-Usage: ``python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --jobs 2``
+Usage: ``python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --jobs 2``;
+on a Ray cluster: ``python scripts/bench_robust.py --backend ray --address auto --out /shared/x``
 """
 
 from __future__ import annotations
@@ -40,11 +48,13 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from agents.config import TrainConfig  # noqa: E402
 from agents.sweep import (  # noqa: E402
+    BACKENDS,
     SweepResult,
     normalised_return,
     random_policy_return,
     run_sweep,
 )
+from hfrl_gym.errors import HfrlError  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,12 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str, str, int, TrainConfig
     return runs
 
 
+def _mean(values: list[float]) -> float:
+    """The mean of the values that are numbers (a failed run's is NaN); NaN when none is."""
+    numbers = [v for v in values if not math.isnan(v)]
+    return float(np.mean(numbers)) if numbers else math.nan
+
+
 def _score(result: SweepResult) -> float:
     if result.summary is None:
         return math.nan
@@ -157,7 +173,7 @@ def tables(runs: list, results: list[SweepResult], args: argparse.Namespace) -> 
                 label = f"RLHF, oracle judging {goal}"
             figure[(name, label)] = norm
             lines.append(
-                f"| {label} | {np.nanmean(norm):.2f} | {', '.join(f'{v:.2f}' for v in norm)} | "
+                f"| {label} | {_mean(norm):.2f} | {', '.join(f'{v:.2f}' for v in norm)} | "
                 f"{', '.join(f'{v:.1f}' for v in raw)} |"
             )
         lines.append("")
@@ -224,7 +240,7 @@ def draw(figure: dict, path: Path) -> None:
         labels = [label for name, label in figure if name == env]
         for index, label in enumerate(labels):
             values = np.array(figure[(env, label)], dtype=float)
-            ax.bar(index, np.nanmean(values), color="tab:blue" if "RLHF" in label else "tab:grey")
+            ax.bar(index, _mean(list(values)), color="tab:blue" if "RLHF" in label else "tab:grey")
             ax.scatter(np.full(len(values), index), values, color="black", s=10, zorder=3)
         ax.axhline(1.0, color="tab:green", linestyle="--", linewidth=1)
         ax.axhline(0.0, color="grey", linewidth=1)
@@ -272,7 +288,19 @@ def main() -> None:
     parser.add_argument("--goals", action="store_true", help="also teach the alternative goals")
     parser.add_argument("--variant", default="default", help="names the RLHF runs and section")
     parser.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+    parser.add_argument(
+        "--jobs", type=int, help="runs at a time (default: every usable core; a run uses one)"
+    )
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="process", help="where runs run (default process)"
+    )
+    parser.add_argument(
+        "--address", help="--backend ray: the cluster (auto, HOST:PORT, ray://HOST:10001); "
+        "default a new local Ray instance"
+    )  # fmt: skip
+    parser.add_argument(
+        "--gpus-per-run", type=float, default=0.0, help="--backend ray: GPUs each run reserves"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench_robust")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument(
@@ -292,7 +320,21 @@ def main() -> None:
         )  # fmt: skip
         print(f"{result.config.out}: {outcome}", flush=True)
 
-    results = run_sweep([config for *_, config in runs], jobs=args.jobs, on_result=report)
+    try:
+        results = run_sweep(
+            [config for *_, config in runs],
+            backend=args.backend,
+            jobs=args.jobs,
+            address=args.address,
+            gpus_per_run=args.gpus_per_run,
+            on_result=report,
+        )
+    except HfrlError as error:
+        parser.exit(2, f"error: {error}\n")
+    failed = sum(result.summary is None for result in results)
+    if failed:
+        print(f"{failed} of {len(runs)} runs failed (listed below the tables); run the same "
+              "command again to run only what is not finished", flush=True)  # fmt: skip
     text, figure = tables(runs, results, args)
     image = REPO / "docs" / "images" / f"robust_{args.variant}.png"
     if not args.no_write:
