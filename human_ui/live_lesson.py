@@ -277,6 +277,8 @@ def _run(lesson: LessonFolder, settings: LiveSettings, args: argparse.Namespace)
         for student in students:
             student.stop()
         filmer.stop()
+        if filmer.failures:
+            _say(f"{len(filmer.failures)} checkpoint videos failed (last: {filmer.failures[-1]})")
         if status not in (0, 130, -2):
             _say(f"the run ended with status {status}: {training.tail()}")
         _compare(lesson, args, asdict(settings))

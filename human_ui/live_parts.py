@@ -206,7 +206,10 @@ class RoundFilmer(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.wait(self.every_s):
-            self.film_new()
+            try:
+                self.film_new()
+            except Exception as error:  # the lesson goes on without this checkpoint's video
+                self.failures.append(f"{type(error).__name__}: {error}")
 
     def stop(self) -> None:
         """Stop looking, and film the last checkpoint if it is not filmed yet."""
