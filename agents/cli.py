@@ -31,7 +31,8 @@ OTHER_DEMO_BUDGET = (100_000, 100)  # other envs: no promise it learns or fits 3
 def _train(argv: list[str], *, window_answerer: WindowFactory | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="hfrl train",
-        description="Train PPO on a reward learned from preferences (RLHF), or a baseline. "
+        description="Train PPO (or SAC: --algo sac) on a reward learned from preferences "
+        "(RLHF), or a baseline. "
         "Example: hfrl train --env hfrl/CartPole-v0 --teacher oracle --labels 100 "
         "--steps 100000 --seed 0 --out runs/x. With people answering (--teacher store or "
         "human), --async keeps PPO training while they label.",
