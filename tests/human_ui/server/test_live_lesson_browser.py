@@ -37,6 +37,7 @@ def lesson_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[ClassServer, LessonFolder]]:
     lesson = LessonFolder(tmp_path_factory.mktemp("lesson"))
+    lesson.run.mkdir()
     run_folder(lesson.run, num_queries=2)
     (lesson.run / "config.json").write_text(json.dumps({"env": "hfrl/CartPole-v0"}))
     lesson.write_settings({"env": "hfrl/CartPole-v0"})
