@@ -63,7 +63,7 @@ GOAL = "spin"
 CLIP_STEPS = 25
 MAX_SPEED = 8.0
 """The env's limit of |angular velocity| (rad/s); the spin goal is |angular velocity| / 8."""
-SLOW = 3.0
+SLOW = 4.0
 """The demonstrator pushes with the motion only while |angular velocity| is below this."""
 RATED_PAIRS = 4
 """Each rated clip is compared with this many other rated clips for the fit."""
