@@ -6,10 +6,10 @@ Functions:
 Figures:
     agreement.png        agreement with the other annotators' majority and with each preset
     consistency.png      self-consistency on repeated pairs
-    response_times.png   seconds per answer
+    response_times.png   seconds per answer (only when someone took time to answer)
     left_bias.png        share of ``left`` answers against what the returns would give
     beta.png             P(left) against the return difference, with each fitted Boltzmann curve
-    label_quality.png    the five together
+    label_quality.png    all of them together
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def _plot_agreement(ax: Axes, qualities: Sequence[AnnotatorQuality]) -> None:
     for index, column in enumerate(columns):
         values = [
             (q.majority_agreement if index == 0 else q.teacher_agreement.get(presets[index - 1]))
+            if index == 0 or presets[index - 1] != q.annotator  # never a bar against itself
+            else None
             for q in qualities
         ]
         heights = [np.nan if v is None else v for v in values]
@@ -189,13 +191,23 @@ def write_label_quality_figures(
         out_dir: folder to write (created).
 
     Returns:
-        The PNG files written, ``label_quality.png`` (all five panels) last.
+        The PNG files written, ``label_quality.png`` (all the panels) last. Without any
+        response times (scripted teachers answer in 0 s) there is no response-times panel.
     """
     out = Path(out_dir)
-    written = save_panels(out, FIGURES, _DRAWERS, qualities, figsize=(7.0, 4.6))
+    timed = any(len(q.seconds) and np.any(q.seconds > 0) for q in qualities)
+    panels = [
+        (name, draw)
+        for name, draw in zip(FIGURES, _DRAWERS, strict=True)
+        if timed or name != "response_times"
+    ]
+    names, drawers = [name for name, _ in panels], [draw for _, draw in panels]
+    written = save_panels(out, names, drawers, qualities, figsize=(7.0, 4.6))
     fig, axes = plt.subplots(2, 3, figsize=(19.0, 10.0), layout="constrained")
-    for ax, draw in zip(axes.flat, _DRAWERS, strict=False):
+    for ax, draw in zip(axes.flat, drawers, strict=False):
         draw(ax, qualities)
+    for ax in axes.flat[len(drawers) : -1]:
+        ax.axis("off")
     _write_summary(axes.flat[-1], qualities)
     fig.suptitle("Label quality of each annotator", fontsize=15)
     fig.savefig(out / "label_quality.png", dpi=80)

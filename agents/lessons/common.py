@@ -33,8 +33,10 @@ Functions:
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,35 +356,88 @@ def ask_teacher(
 
 
 def lesson_labels(
-    out: Path, fill: Callable[[LabelStore], None], *, goal: str | None = None
+    out: Path,
+    fill: Callable[[LabelStore], None],
+    *,
+    goal: str | None = None,
+    settings: Mapping[str, object] | None = None,
 ) -> list[tuple[ClipPair, Answer]]:
     """The answered pairs of the lesson's store ``out/labels.sqlite``, filled on first use.
 
     A store that already holds queries (an earlier run, or a person's answers) is used as
     it is, never overwritten: pass another ``--out`` (or delete the file) to start afresh.
+    With ``settings``, the store's labels are valid only for the settings that made them:
+    a store the lesson made with other settings (another ``--seed``, ``--labels``) is made
+    again, and a store without recorded settings (a person's, an older lesson's) is
+    refused with one clear error, never overwritten.
 
     Args:
         out: the lesson's folder (created).
         fill: posts and answers queries in a new, empty store.
         goal: when given, it is recorded in a new store, and a store of another goal is
             refused (``ConfigError``).
+        settings: what the scripted labels depend on (JSON values by name); recorded in a
+            new store and compared with an existing one's.
     """
     out.mkdir(parents=True, exist_ok=True)
     path = out / "labels.sqlite"
+    wanted = None if settings is None else json.loads(json.dumps(dict(settings), sort_keys=True))
     with LabelStore(path) as store:
         if store.counts()["queries"] == 0:
-            if goal is not None:
-                store.set_meta("goal", goal)
-            fill(store)
-        else:
-            stored_goal = store.get_meta("goal")
-            if goal is not None and stored_goal not in (None, goal):
-                raise ConfigError(
-                    f"{path} holds answers about the goal {stored_goal!r}, not {goal!r}; "
-                    "pass another --out"
-                )
+            _fill_new(store, fill, goal, wanted)
+            return store.labelled_pairs()
+        stored_goal = store.get_meta("goal")
+        if goal is not None and stored_goal not in (None, goal):
+            raise ConfigError(
+                f"{path} holds answers about the goal {stored_goal!r}, not {goal!r}; "
+                "pass another --out"
+            )
+        made_with = store.get_meta(SETTINGS_META)
+        done = store.get_meta(DONE_META, False)
+        if wanted is None or (made_with == wanted and done):
             note(f"using the labels already in {path} (another --out starts afresh)")
+            return store.labelled_pairs()
+        if made_with is None:
+            raise ConfigError(
+                f"{path} holds labels this lesson did not make (a person's, or an older "
+                f"version's), so they may not match {_settings_text(wanted)}; "
+                "pass another --out, or delete that file to make new ones"
+            )
+    why = "were cut short" if made_with == wanted else f"were made with {_settings_text(made_with)}"
+    note(f"the labels in {path} {why}; making new ones for {_settings_text(wanted)}")
+    temp = out / f".labels.{os.getpid()}.sqlite"
+    temp.unlink(missing_ok=True)
+    with LabelStore(temp) as store:
+        _fill_new(store, fill, goal, wanted)
+    os.replace(temp, path)
+    with LabelStore(path, create=False) as store:
         return store.labelled_pairs()
+
+
+SETTINGS_META = "lesson_settings"
+"""Store meta: the settings a lesson made the store's labels with (recorded before filling)."""
+DONE_META = "lesson_labels_done"
+"""Store meta: ``True`` once the lesson has filled the store."""
+
+
+def _fill_new(
+    store: LabelStore,
+    fill: Callable[[LabelStore], None],
+    goal: str | None,
+    settings: dict[str, object] | None,
+) -> None:
+    if goal is not None:
+        store.set_meta("goal", goal)
+    if settings is not None:
+        store.set_meta(SETTINGS_META, settings)
+    fill(store)
+    if settings is not None:  # a store cut short is made again, never taken as made
+        store.set_meta(DONE_META, True)
+
+
+def _settings_text(settings: Mapping[str, object]) -> str:
+    """``--labels 10 --seed 1`` for ``{"labels": 10, "seed": 1}``."""
+    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in settings.items())
 
 
 def save_figure(fig: Figure, path: Path) -> Path:

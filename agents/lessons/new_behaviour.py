@@ -6,8 +6,12 @@ more. PPO on the reward learned from those answers is evaluated by the spin goal
 env's task, which it now ignores), beside PPO on a constant reward (the control: the same
 training without any information).
 
+The lesson's claims (``CLAIMS``) are checked on the run: the taught agent's spin return
+against its own start (the untrained agent) and against the control's.
+
 Functions:
     add_arguments: the lesson's own options.
+    check_claims: the lesson's claims, decided on the spin returns.
     run: the lesson (``hfrl lesson`` calls it with the parsed options).
 """
 
@@ -19,6 +23,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from agents.lessons.claims import Checked, Claim, report_claims
 from agents.lessons.common import (
     LessonArgs,
     ReturnTracker,
@@ -38,6 +43,22 @@ from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import make_teacher
 
 ENV = "hfrl/Pendulum-v0"
+TAUGHT = "PPO on the reward learned from preferences"
+CONTROL = "control: constant reward"
+WELL_ABOVE = 50.0
+"""Spin return (of 200) by which the taught agent must beat its start and the control."""
+
+CLAIMS = (
+    Claim(
+        "spin-rises-above-start",
+        "The spin return of the agent taught by preferences rises well above the untrained "
+        "agent's: by at least 50 (of 200).",
+    ),
+    Claim(
+        "spin-above-control",
+        "It ends well above the control trained on a constant reward: by at least 50.",
+    ),
+)
 
 TEXT = """
 Preferences can teach what no reward function of the env describes. Christiano et al. (2017)
@@ -53,6 +74,20 @@ information. Watch the env's own task score too: the agent now ignores it, as it
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", type=int, help="preferences to learn from (default 100)")
+
+
+def check_claims(taught: np.ndarray, control: np.ndarray) -> list[Checked]:
+    """``CLAIMS`` decided on the spin return at each evaluation of the two agents."""
+    return [
+        CLAIMS[0].check(
+            taught[-1] >= taught[0] + WELL_ABOVE,
+            f"taught agent's spin return {taught[0]:.0f} at the start, {taught[-1]:.0f} at the end",
+        ),
+        CLAIMS[1].check(
+            taught[-1] >= control[-1] + WELL_ABOVE,
+            f"spin return at the end: taught {taught[-1]:.0f}, control {control[-1]:.0f}",
+        ),
+    ]
 
 
 def _speeds(tracker: ReturnTracker) -> np.ndarray:
@@ -73,11 +108,16 @@ def run(args: LessonArgs) -> list[Path]:
         teacher = make_teacher("oracle", goal=goal, rng=np.random.default_rng(args.seed))
         ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
-    labelled = lesson_labels(args.out, fill, goal="spin")
+    labelled = lesson_labels(
+        args.out,
+        fill,
+        goal="spin",
+        settings={"seed": args.seed, "quick": args.quick, "labels": num_labels},
+    )
     note(f"a scripted teacher judging by 'spin' answered {len(labelled)} pairs; fitting")
     model = fit_reward_model(ENV, labelled, seed=args.seed)
     num_steps = args.budget(10_000, 512)
-    runs = {"PPO on the reward learned from preferences": model, "control: constant reward": None}
+    runs = {TAUGHT: model, CONTROL: None}
     trackers = {}
     for label, reward in runs.items():
         note(f"{label} ({num_steps} steps)")
@@ -91,13 +131,17 @@ def run(args: LessonArgs) -> list[Path]:
             agent,
             num_steps,
             num_evaluations=args.budget(6, 1),
-            num_episodes=args.budget(5, 2),
+            num_episodes=args.budget(10, 2),
             deterministic=True,
         )
+    spins = {
+        label: np.array([episodes.goal_returns(ENV, "spin").mean() for _, episodes in t.points])
+        for label, t in trackers.items()
+    }
     fig, axes = plt.subplots(1, 3, figsize=(17, 5), layout="constrained")
     for (label, tracker), colour in zip(trackers.items(), ("tab:purple", "tab:grey"), strict=True):
         steps = [step for step, _ in tracker.points]
-        spin = [episodes.goal_returns(ENV, "spin").mean() for _, episodes in tracker.points]
+        spin = spins[label]
         task = [episodes.true_rewards.sum(axis=1).mean() for _, episodes in tracker.points]
         axes[0].plot(steps, spin, marker="o", color=colour, label=label)
         axes[1].plot(steps, task, marker="o", color=colour, label=label)
@@ -122,4 +166,12 @@ def run(args: LessonArgs) -> list[Path]:
     fig.suptitle(
         f"A new behaviour from {len(labelled)} preferences, no reward function", fontsize=14
     )
-    return [save_figure(fig, args.out / "new_behaviour.png")]
+    figure = save_figure(fig, args.out / "new_behaviour.png")
+    report_claims(
+        args.out,
+        "new-behaviour",
+        args.seed,
+        check_claims(spins[TAUGHT], spins[CONTROL]),
+        quick=args.quick,
+    )
+    return [figure]

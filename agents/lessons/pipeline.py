@@ -8,17 +8,26 @@
 2. A reward model is fit on a scripted teacher's preferences (30 by default, ``--labels``)
    between clips of the pretrained policy, judged by ``--goal`` (default: the task).
 3. PPO fine-tunes the pretrained policy on the learned reward with a KL penalty to it, once
-   per coefficient ``beta``; the figure shows what each ``beta`` buys: goal return against the
-   KL divergence from the pretrained policy.
+   per coefficient ``beta`` (0, 1, 3 and 10 by default). The clone is evaluated once, and
+   every change (learned return gained, goal return) is measured from that one evaluation,
+   in the printout and the figure alike; the figure's last panel is the trade-off: learned
+   return gained against the KL divergence from the clone, per ``beta``. The lesson's claims
+   (``CLAIMS``) are checked on that sweep.
 
 The cloned policy is saved as ``bc_policy.pt`` (tensors plus ``bc_policy.json``):
 ``hfrl train --reference`` can start from it.
+
+Classes:
+    Baseline: the clone's one evaluation.
+    Result: one fine-tuning run.
 
 Functions:
     beginner: the scripted beginner who demonstrates (pole up, cart left to roll away).
     pretrain: behaviour cloning of the beginner (or of a person's played clips).
     clone_clips: clips of the cloned policy, the ones people compare.
+    label_settings: what a lesson's scripted labels of the clone depend on.
     add_arguments: the lesson's own options.
+    check_claims: the lesson's claims, decided on the sweep.
     run: the lesson (``hfrl lesson`` calls it with the parsed options).
 """
 
@@ -35,6 +44,7 @@ from stable_baselines3 import PPO
 
 from agents.bc import stored_demonstrations
 from agents.kl_penalty import KLPenalty, mean_kl
+from agents.lessons.claims import Checked, Claim, report_claims
 from agents.lessons.common import (
     LessonArgs,
     ReturnTracker,
@@ -63,7 +73,31 @@ ENV = "hfrl/CartPole-v0"
 FINE_TUNING = dataclasses.replace(ppo_settings(ENV).ppo, learning_rate=3e-4, n_epochs=10)
 """PPO's settings of ``ENV`` with a constant, gentler learning rate and fewer epochs than for
 training from scratch: fine-tuning must not wreck the clone."""
-COLOURS = ("tab:red", "tab:orange", "tab:green", "tab:blue")
+KL_COEFS = (0.0, 1.0, 3.0, 10.0)
+"""The default sweep of beta: none, two middle ones, and one that keeps the clone."""
+EVAL_EPISODES = 20
+"""Episodes of each evaluation (the clone's once, each beta's as it learns)."""
+NEAR_KL = 0.01
+"""KL (nats per step) under which a policy counts as staying near the clone."""
+COLOURS = ("tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple", "tab:brown")
+
+CLAIMS = (
+    Claim(
+        "beta0-drifts-furthest-gains-most",
+        "With β = 0 the agent drifts furthest from the clone (the largest KL at the end) and "
+        "gains the most learned return (both measured from the clone, evaluated once).",
+    ),
+    Claim(
+        "large-beta-stays-near",
+        "With the largest β of the sweep it stays near the clone: its KL at the end is under "
+        "0.01 nats per step.",
+    ),
+    Claim(
+        "middle-beta-between",
+        "A middle β lies between on both: less drift and less learned return gained than "
+        "β = 0, more of both than the largest β.",
+    ),
+)
 
 TEXT = """
 This is how chat assistants are trained, in miniature. First, pretraining by imitation: a
@@ -77,8 +111,9 @@ project. Third, PPO improves the cloned policy on the learned reward.
 The third step has a leash. At each step the agent pays beta * (log pi(a|s) - log
 pi_ref(a|s)), on average beta times the KL divergence between the new policy and the cloned
 one. With beta = 0 it may go anywhere the reward model leads, even where the model is wrong
-(lesson 6); with a large beta it hardly moves. The figure shows the trade-off: how much
-reward each beta buys, and how far from the cloned behaviour it goes.
+(lesson 6); with a large beta it hardly moves; a middle beta buys some reward for some
+drift. The figure shows the trade-off: how much learned reward each beta buys, and how far
+from the cloned behaviour it goes, both measured from one evaluation of the clone.
 """
 
 
@@ -97,10 +132,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", type=int, help="preferences to fit on (default 30)")
     parser.add_argument(
         "--kl-coefs",
-        type=lambda text: [float(v) for v in text.split(",")],
-        default=[0.0, 1.0, 10.0],
-        help="KL coefficients beta to compare, comma-separated (default 0,1,10)",
+        type=_kl_coefs,
+        help="KL coefficients beta to compare, comma-separated (default "
+        f"{','.join(f'{beta:g}' for beta in KL_COEFS)}); the claims need 0, a middle one and a "
+        "largest",
     )
+
+
+def _kl_coefs(text: str) -> list[float]:
+    """``--kl-coefs 0,1,10``: non-negative numbers."""
+    try:
+        values = [float(value) for value in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not numbers: {text!r} (e.g. 0,1,3,10)") from None
+    if not values or any(not np.isfinite(v) or v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"KL coefficients are numbers >= 0, got {text!r}")
+    return values
 
 
 def pretrain(args: LessonArgs) -> PPO:
@@ -138,27 +185,37 @@ def clone_clips(pretrained: PPO, num_clips: int, seed: int) -> list[Clip]:
 
 
 def run(args: LessonArgs) -> list[Path]:
-    """Pretrain, fit the reward model, fine-tune with each KL coefficient, draw."""
+    """Pretrain, fit the reward model, fine-tune with each KL coefficient, draw, check."""
     explain("Lesson 8: the whole pipeline, as for language models", TEXT)
     goal = args.extra.get("goal", "task")
     get_goal(ENV, goal)
+    kl_coefs = sorted(set(args.extra.get("kl_coefs") or KL_COEFS))
     args.out.mkdir(parents=True, exist_ok=True)
     pretrained = pretrain(args)
     save_policy(pretrained, args.out / "bc_policy.pt", env_id=ENV)
+    num_labels = args.extra.get("labels") or args.budget(30, 10)
 
     def fill(store: LabelStore) -> None:
         clips = clone_clips(pretrained, args.budget(60, 12), args.seed + 1)
         teacher = make_teacher("oracle", goal=get_goal(ENV, goal), rng=np.random.default_rng(0))
-        num_labels = args.extra.get("labels") or args.budget(30, 10)
         ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
-    labelled = lesson_labels(args.out, fill, goal=goal)
+    labelled = lesson_labels(args.out, fill, goal=goal, settings=label_settings(args, num_labels))
     note(f"fitting the reward model on {len(labelled)} preferences for goal {goal!r}")
     reward_model = fit_reward_model(ENV, labelled, seed=args.seed)
-    start = run_episodes(pretrained, ENV, num_episodes=args.budget(10, 2), seed=10_000 + args.seed)
+    num_episodes = args.budget(EVAL_EPISODES, 2)
+    clone = run_episodes(pretrained, ENV, num_episodes=num_episodes, seed=10_000 + args.seed)
+    baseline = Baseline(
+        goal=float(clone.goal_returns(ENV, goal).mean()),
+        learned=float(clone.learned_returns(reward_model).mean()),
+    )
+    note(
+        f"the clone, evaluated once on {num_episodes} episodes (every beta is measured from "
+        f"it): {goal} return {baseline.goal:.0f}, learned return {baseline.learned:.0f}"
+    )
     num_steps = args.budget(12_000, 512)
     results = []
-    for kl_coef in args.extra.get("kl_coefs") or [0.0, 1.0, 10.0]:
+    for kl_coef in kl_coefs:
         note(f"PPO fine-tuning with beta = {kl_coef:g} ({num_steps} steps)")
         penalty = KLPenalty(pretrained.policy, kl_coef)
         agent = lesson_agent(
@@ -167,22 +224,47 @@ def run(args: LessonArgs) -> list[Path]:
         start_from(agent, pretrained, critic_warmup_steps=args.budget(2_048, 0))
         agent.extra_callbacks.append(penalty)
         tracker = train_tracked(
-            agent, num_steps, num_evaluations=args.budget(6, 1), num_episodes=args.budget(10, 2)
+            agent, num_steps, num_evaluations=args.budget(4, 1), num_episodes=num_episodes
         )
         final = tracker.points[-1][1]
+        obs = final.observations.reshape(-1, final.observations.shape[-1])
         result = Result(
             beta=kl_coef,
             tracker=tracker,
             penalty=penalty,
-            kl=mean_kl(agent.ppo.policy, pretrained.policy, final.observations.reshape(-1, 4)),
+            kl=mean_kl(agent.ppo.policy, pretrained.policy, obs),
         )
         results.append(result)
+        gained = result.learned(reward_model)[-1] - baseline.learned
         print(
-            f"     beta {kl_coef:g}: {goal} return {result.goal(goal)[-1]:.0f}, learned return "
-            f"{result.learned(reward_model)[-1]:.0f}, KL to the cloned policy {result.kl:.3f}"
+            f"     beta {kl_coef:g}: learned return {gained:+.0f}"
+            f" from the clone, {goal} return {result.goal(goal)[-1]:.0f} (the clone "
+            f"{baseline.goal:.0f}), KL to the clone {result.kl:.3f} nats per step"
         )
-    baseline = (start.goal_returns(ENV, goal).mean(), start.learned_returns(reward_model).mean())
-    return [_draw(results, goal, reward_model, baseline, args.out / "pipeline.png")]
+    figure = _draw(results, goal, reward_model, baseline, args.out / "pipeline.png")
+    sweep = {r.beta: (r.kl, float(r.learned(reward_model)[-1] - baseline.learned)) for r in results}
+    report_claims(args.out, "full-pipeline", args.seed, check_claims(sweep), quick=args.quick)
+    return [figure]
+
+
+def label_settings(args: LessonArgs, num_labels: int) -> dict[str, object]:
+    """What the lesson's scripted labels depend on (their store is made again when it
+    changes): the seed, the budget, the number of labels and the demonstrations."""
+    store = args.extra.get("store")
+    return {
+        "seed": args.seed,
+        "quick": args.quick,
+        "labels": num_labels,
+        "store": None if store is None else str(store),
+    }
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The cloned policy, evaluated once: every beta's changes are measured from it."""
+
+    goal: float
+    learned: float
 
 
 @dataclass
@@ -195,37 +277,68 @@ class Result:
     kl: float
 
     def steps(self) -> list[int]:
-        """Env steps of each evaluation."""
-        return [step for step, _ in self.tracker.points]
+        """Env steps of each evaluation after the start (the start is the shared baseline)."""
+        return [step for step, _ in self.tracker.points[1:]]
 
     def goal(self, goal: str) -> np.ndarray:
-        """Mean return under ``goal`` at each evaluation."""
-        return np.array([e.goal_returns(ENV, goal).mean() for _, e in self.tracker.points])
+        """Mean return under ``goal`` at each evaluation after the start."""
+        return np.array([e.goal_returns(ENV, goal).mean() for _, e in self.tracker.points[1:]])
 
     def learned(self, model: RewardModel) -> np.ndarray:
-        """Mean learned return at each evaluation."""
-        return np.array([e.learned_returns(model).mean() for _, e in self.tracker.points])
+        """Mean learned return at each evaluation after the start."""
+        return np.array([e.learned_returns(model).mean() for _, e in self.tracker.points[1:]])
+
+
+def check_claims(sweep: dict[float, tuple[float, float]]) -> list[Checked]:
+    """``CLAIMS`` decided on the sweep: ``beta -> (KL at the end, learned return gained)``.
+
+    Example:
+        >>> sweep = {0.0: (0.09, 3000.0), 3.0: (0.02, 900.0), 10.0: (0.001, 20.0)}
+        >>> [claim.held for claim in check_claims(sweep)]
+        [True, True, True]
+        >>> sweep[3.0] = (0.1, 900.0)  # the middle beta drifts further than beta = 0
+        >>> [claim.held for claim in check_claims(sweep)]
+        [False, True, False]
+    """
+    evidence = ", ".join(
+        f"beta {beta:g}: KL {kl:.3f}, learned {gain:+.0f}" for beta, (kl, gain) in sweep.items()
+    )
+    first, last = min(sweep), max(sweep)
+    middles = [beta for beta in sweep if first < beta < last]
+    if first != 0 or not middles:
+        missing = f"this sweep ({evidence}) has no beta = 0 or no middle beta"
+        return [claim.check(False, missing) for claim in CLAIMS]
+    kl0, gain0 = sweep[0]
+    kl_last, gain_last = sweep[last]
+    others = [sweep[beta] for beta in sweep if beta != 0]
+    return [
+        CLAIMS[0].check(all(kl0 > kl and gain0 > gain for kl, gain in others), evidence),
+        CLAIMS[1].check(kl_last < NEAR_KL, evidence),
+        CLAIMS[2].check(
+            all(
+                kl_last < sweep[beta][0] < kl0 and gain_last < sweep[beta][1] < gain0
+                for beta in middles
+            ),
+            evidence,
+        ),
+    ]
 
 
 def _draw(
-    results: list[Result],
-    goal: str,
-    model: RewardModel,
-    baseline: tuple[float, float],
-    path: Path,
+    results: list[Result], goal: str, model: RewardModel, baseline: Baseline, path: Path
 ) -> Path:
-    """Learned and true return and KL during fine-tuning; the final trade-off."""
-    start_goal, start_learned = baseline
+    """Learned and goal return and KL during fine-tuning, each from the one evaluation of the
+    clone; the trade-off at the end: learned return gained against the KL from the clone."""
     what = "true return (steps balanced on the track)" if goal == "task" else f"{goal!r} return"
     fig, axes = plt.subplots(2, 2, figsize=(14, 9.5), layout="constrained")
     (learned_ax, goal_ax), (kl_ax, trade_ax) = axes
     for result, colour in zip(results, COLOURS, strict=False):
         label = f"beta = {result.beta:g}"
-        learned = result.learned(model)
-        learned_ax.plot(
-            result.steps(), learned - start_learned, marker="o", color=colour, label=label
-        )
-        goal_ax.plot(result.steps(), result.goal(goal), marker="o", color=colour, label=label)
+        steps = [0, *result.steps()]
+        gained = np.concatenate([[0.0], result.learned(model) - baseline.learned])
+        goal_returns = np.concatenate([[baseline.goal], result.goal(goal)])
+        learned_ax.plot(steps, gained, marker="o", color=colour, label=label)
+        goal_ax.plot(steps, goal_returns, marker="o", color=colour, label=label)
         history = result.penalty.history
         kl_ax.plot(
             [h.num_timesteps for h in history],
@@ -233,19 +346,26 @@ def _draw(
             color=colour,
             label=label,
         )
-        final = result.goal(goal)[-1]
-        trade_ax.scatter(result.kl, final, s=150, color=colour, label=label)
+        trade_ax.scatter(result.kl, gained[-1], s=150, color=colour, label=label)
         trade_ax.annotate(
-            f"learned {learned[-1] - start_learned:+.0f}",
-            (result.kl, final),
+            f"{what.split(' (')[0]} {goal_returns[-1]:.0f}",
+            (result.kl, gained[-1]),
             xytext=(12, 0),
             textcoords="offset points",
             fontsize=10,
             va="center",
         )
-    trade_ax.scatter(0, start_goal, s=150, color="grey", label="the cloned policy")
+    trade_ax.scatter(0, 0, s=150, color="grey", marker="s", label="the cloned policy")
+    trade_ax.annotate(
+        f"{what.split(' (')[0]} {baseline.goal:.0f}",
+        (0, 0),
+        xytext=(12, 0),
+        textcoords="offset points",
+        fontsize=10,
+        va="center",
+    )
     learned_ax.axhline(0, color="grey", linestyle=":", label="the cloned policy")
-    goal_ax.axhline(start_goal, color="grey", linestyle=":", label="the cloned policy")
+    goal_ax.axhline(baseline.goal, color="grey", linestyle=":", label="the cloned policy")
     learned_ax.set_ylabel("learned return, change from the cloned policy")
     learned_ax.set_title("What PPO optimises: the learned reward")
     goal_ax.set_ylabel(what)
@@ -256,8 +376,14 @@ def _draw(
         ax.set_xlabel("env steps of PPO fine-tuning")
         ax.legend(fontsize="small")
     trade_ax.set_xlabel("KL(pi || pi_cloned) at the end (nats per step)")
-    trade_ax.set_ylabel(what)
-    trade_ax.set_title("The trade-off at the end (beside each point: learned return gained)")
+    trade_ax.set_ylabel("learned return gained over the cloned policy")
+    trade_ax.set_title(
+        "The trade-off at the end: reward bought with drift (beside each: what was wanted)"
+    )
     trade_ax.legend(fontsize="small")
-    fig.suptitle("Behaviour cloning, then RLHF with a KL penalty to the cloned policy", fontsize=14)
+    fig.suptitle(
+        "Behaviour cloning, then RLHF with a KL penalty to the cloned policy (every change is "
+        f"measured from one evaluation of the clone, {results[0].tracker.num_episodes} episodes)",
+        fontsize=13,
+    )
     return save_figure(fig, path)

@@ -2,12 +2,17 @@
 
 PPO starts from a policy cloned from a beginner's demonstrations (it keeps the pole up for a
 while; lesson 8 tells its story), so a fall of the true return can be seen. A scripted teacher
-answers a few questions about clips of that policy, judged by the true task, and PPO then
-optimises the learned reward with no KL penalty for long. The figure tracks the learned
-return (what PPO optimises) and the true return (what was wanted).
+answers a few questions (10 by default) about clips of that policy, judged by the true task,
+and PPO then optimises the learned reward with no KL penalty for long. The figure tracks the
+learned return (what PPO optimises) and the true return (what was wanted), both from the
+start; the lesson's claims (``CLAIMS``) are checked on the first and last evaluations.
+
+The labels are made for the run's settings (``--seed``, ``--labels``, ``--quick``): a store
+the lesson made with other settings is made again (``lesson_labels``).
 
 Functions:
     add_arguments: the lesson's own options.
+    check_claims: the lesson's claims, decided on the learned and true returns.
     run: the lesson (``hfrl lesson`` calls it with the parsed options).
 """
 
@@ -19,6 +24,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from agents.lessons.claims import Checked, Claim, report_claims
 from agents.lessons.common import (
     LessonArgs,
     ask_teacher,
@@ -31,11 +37,30 @@ from agents.lessons.common import (
     start_from,
     train_tracked,
 )
-from agents.lessons.pipeline import FINE_TUNING, clone_clips, pretrain
+from agents.lessons.pipeline import FINE_TUNING, clone_clips, label_settings, pretrain
 from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import make_teacher
 
 ENV = "hfrl/CartPole-v0"
+NUM_LABELS = 10
+"""Answers the reward model is fit on by default: few, as early in a project."""
+EVAL_EPISODES = 20
+"""Episodes of each evaluation (sampled actions; the same episode seeds each time)."""
+TRUE_FALL = 50.0
+"""Steps (of 500) by which the true return must fall for the claim to hold."""
+
+CLAIMS = (
+    Claim(
+        "learned-return-rises",
+        "PPO raises the learned return it optimises: at the end it is above its value at the "
+        "start (the cloned policy's).",
+    ),
+    Claim(
+        "true-return-falls",
+        "Meanwhile the true return falls: at the end it is at least 50 steps (of 500) below its "
+        "value at the start.",
+    ),
+)
 
 TEXT = """
 The reward model is only a model of what people want, and PPO is an optimiser: it finds
@@ -53,8 +78,20 @@ train`), and a KL penalty that keeps the agent near a trusted policy (lesson 8).
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--labels", type=int, help="answers to fit on (default 20)")
+    parser.add_argument("--labels", type=int, help=f"answers to fit on (default {NUM_LABELS})")
     parser.add_argument("--steps", type=int, help="PPO env steps (default 15000)")
+
+
+def check_claims(learned: np.ndarray, true: np.ndarray) -> list[Checked]:
+    """``CLAIMS`` decided on the mean learned and true return at each evaluation."""
+    return [
+        CLAIMS[0].check(
+            learned[-1] > learned[0], f"learned return {learned[0]:.0f} -> {learned[-1]:.0f}"
+        ),
+        CLAIMS[1].check(
+            true[-1] <= true[0] - TRUE_FALL, f"true return {true[0]:.0f} -> {true[-1]:.0f}"
+        ),
+    ]
 
 
 def run(args: LessonArgs) -> list[Path]:
@@ -62,14 +99,14 @@ def run(args: LessonArgs) -> list[Path]:
     explain("Lesson 6: reward hacking", TEXT)
     args.out.mkdir(parents=True, exist_ok=True)
     pretrained = pretrain(args)
-    num_labels = args.extra.get("labels") or args.budget(20, 6)
+    num_labels = args.extra.get("labels") or args.budget(NUM_LABELS, 6)
 
     def fill(store: LabelStore) -> None:
         clips = clone_clips(pretrained, args.budget(40, 8), args.seed + 1)
         teacher = make_teacher("oracle", rng=np.random.default_rng(args.seed))
         ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
-    labelled = lesson_labels(args.out, fill, goal="task")
+    labelled = lesson_labels(args.out, fill, goal="task", settings=label_settings(args, num_labels))
     note(f"fitting the reward model on {len(labelled)} answers")
     model = fit_reward_model(ENV, labelled, seed=args.seed)
     num_steps = args.extra.get("steps") or args.budget(15_000, 512)
@@ -79,7 +116,10 @@ def run(args: LessonArgs) -> list[Path]:
     )
     start_from(agent, pretrained, critic_warmup_steps=args.budget(2_048, 0))
     tracker = train_tracked(
-        agent, num_steps, num_evaluations=args.budget(8, 1), num_episodes=args.budget(10, 2)
+        agent,
+        num_steps,
+        num_evaluations=args.budget(6, 1),
+        num_episodes=args.budget(EVAL_EPISODES, 2),
     )
     steps = [step for step, _ in tracker.points]
     learned = np.array([e.learned_returns(model).mean() for _, e in tracker.points])
@@ -110,7 +150,11 @@ def run(args: LessonArgs) -> list[Path]:
     )
     print(
         f"     learned return {learned[0]:.0f} -> {learned[-1]:.0f} (best {learned.max():.0f}); "
-        f"true return {true[0]:.0f} -> {true[-1]:.0f}; the pole lies on the track {lying:.0%} "
-        "of the time: the reward model, fit on so few answers, overrates that"
+        f"true return {true[0]:.0f} -> {true[-1]:.0f}; at the end the pole lies on the track "
+        f"{lying:.0%} of the time"
     )
-    return [save_figure(fig, args.out / "reward_hacking.png")]
+    figure = save_figure(fig, args.out / "reward_hacking.png")
+    report_claims(
+        args.out, "reward-hacking", args.seed, check_claims(learned, true), quick=args.quick
+    )
+    return [figure]

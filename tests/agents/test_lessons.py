@@ -118,8 +118,7 @@ def test_lesson_5_teachers_and_a_class_store(tmp_path: Path) -> None:
     quality = [
         "agreement.png",
         "consistency.png",
-        "response_times.png",
-        "left_bias.png",
+        "left_bias.png",  # no response-times panel: scripted teachers answer at once
         "beta.png",
         "label_quality.png",
     ]
