@@ -2,7 +2,8 @@
 
 Every agent but the run's own is made as the lessons make theirs (``agents.lessons.common``):
 a reward model fit on one set of answers to the class's queries (``fit_reward_model``), then
-PPO for the same env steps from the same seed (``lesson_agent``). Each is evaluated on the
+PPO for the same env steps from the same seed on the run's training envs (``lesson_agent``,
+episodes truncated in an absorbing state as the run's were). Each is evaluated on the
 true return over the same episodes, those the run evaluates its agent on (seeds from
 ``10_000 + seed``, most likely actions). The sets of answers:
 
@@ -28,6 +29,7 @@ Functions:
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -116,6 +118,8 @@ class AgentSpec:
         seed: PPO's, the reward fit's and the evaluation's seed (the run's).
         num_env_steps: PPO's env steps.
         eval_episodes: evaluation episodes.
+        absorbing_steps: training episodes end this many steps into an absorbing state, as
+            the run's did (``--absorbing-steps``; 0: never).
     """
 
     name: str
@@ -126,6 +130,7 @@ class AgentSpec:
     seed: int
     num_env_steps: int
     eval_episodes: int
+    absorbing_steps: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,7 @@ def plan_agents(
         "seed": int(config.get("seed", 0)),
         "num_env_steps": num_env_steps,
         "eval_episodes": eval_episodes,
+        "absorbing_steps": int(config.get("absorbing_steps", 0)),
     }
     everyone = tuple(students)
     specs = [
@@ -200,7 +206,10 @@ def train_agent(spec: AgentSpec) -> AgentResult:
         if not any(answer.target is not None for _, answer in labelled):
             return AgentResult(spec.name, len(labelled), None, None, "no verdicts to fit on")
         reward = fit_reward_model(spec.env_id, labelled, seed=spec.seed)
-    agent = lesson_agent(spec.env_id, reward, seed=spec.seed)
+    factory = None
+    if spec.absorbing_steps > 0:  # the run's training episodes (TruncateAbsorbed)
+        factory = functools.partial(_absorbing_env, spec.env_id, spec.absorbing_steps)
+    agent = lesson_agent(spec.env_id, reward, seed=spec.seed, env_factory=factory)
     try:
         agent.train(spec.num_env_steps, round_index=0)
     finally:
@@ -213,6 +222,13 @@ def train_agent(spec: AgentSpec) -> AgentResult:
         goal=spec.goal,
     )
     return AgentResult(spec.name, len(labelled), result.true_mean, result.true_std)
+
+
+def _absorbing_env(env_id: str, absorbing_steps: int) -> Any:
+    from hfrl_gym.envs import make_env
+    from hfrl_gym.wrappers.end_absorbed import TruncateAbsorbed
+
+    return TruncateAbsorbed(make_env(env_id), absorbing_steps)
 
 
 def evaluate_run_agent(
