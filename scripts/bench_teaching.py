@@ -67,8 +67,8 @@ LOG_FILE = "lesson.log"
 HELD, MISSED = "✓", "✗"
 CLAIM_HEADER = "| lesson | claim | held on | per seed |"
 TIME_HEADER = (
-    "| lesson | wall time per run: median, max | load average (1 min) while its runs ran"
-    " | machine | command | date |"
+    "| lesson | wall time per run: median, max | CPU time per run: median, max"
+    " | load average (1 min) while its runs ran | machine | command | date |"
 )
 
 
@@ -80,6 +80,8 @@ class RunRecord:
         lesson: the lesson.
         seed: its seed.
         wall_s: seconds the run took (when it ran, now or the time it was reused from).
+        cpu_s: CPU seconds (user + system) of the lesson's process: on a shared machine the
+            time the run would take on an idle core of its own (the lessons use one thread).
         reused: the run was found done, not run now.
         error: why the run failed (``None``: it finished and wrote its claims).
         claims: its checked claims.
@@ -91,6 +93,7 @@ class RunRecord:
     lesson: Lesson
     seed: int
     wall_s: float | None
+    cpu_s: float | None = None
     reused: bool = False
     error: str | None = None
     claims: list[Checked] = field(default_factory=list)
@@ -158,12 +161,15 @@ def run_one(lesson: Lesson, seed: int, out: Path, *, quick: bool, hfrl: Path) ->
         env.update(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", PYTHONHASHSEED="0")
         start = time.monotonic()
         with LoadSampler() as load, (folder / LOG_FILE).open("w", encoding="utf-8") as log:
-            done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
         record = {
             "source_sha256": digest,
             "quick": quick,
-            "returncode": done.returncode,
+            "returncode": process.returncode,
             "wall_s": round(time.monotonic() - start, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "load": [round(statistics.fmean(load.samples), 2), round(max(load.samples), 2)],
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "command": command,
@@ -174,10 +180,12 @@ def run_one(lesson: Lesson, seed: int, out: Path, *, quick: bool, hfrl: Path) ->
         reused = True
     wall = float(record["wall_s"])  # type: ignore[arg-type]
     loads = record.get("load")
+    cpu = record.get("cpu_s")
     base = RunRecord(
         lesson,
         seed,
         wall,
+        cpu_s=float(cpu) if isinstance(cpu, int | float) else None,
         reused=reused,
         load=(float(loads[0]), float(loads[1])) if isinstance(loads, list) else None,
         date=str(record.get("date", "")),
@@ -244,11 +252,13 @@ def lesson_rows(runs: list[RunRecord]) -> list[str]:
 
 
 def time_row(runs: list[RunRecord], machine: str, command: str) -> str:
-    """The lesson's row: wall time of a run (median, max), the load average while its runs
-    ran (mean, max), the machine, the command, and when its runs ran."""
+    """The lesson's row: wall and CPU time of a run (median, max), the load average while its
+    runs ran (mean, max), the machine, the command, and when its runs ran."""
     lesson = runs[0].lesson
     walls = [run.wall_s for run in runs if run.wall_s is not None]
+    cpus = [run.cpu_s for run in runs if run.cpu_s is not None]
     timing = f"{statistics.median(walls):.0f} s, {max(walls):.0f} s" if walls else "-"
+    cpu = f"{statistics.median(cpus):.0f} s, {max(cpus):.0f} s" if cpus else "-"
     reused = sum(run.reused for run in runs)
     if reused:
         timing += f" ({reused} of {len(runs)} runs from an earlier call)"
@@ -261,7 +271,7 @@ def time_row(runs: list[RunRecord], machine: str, command: str) -> str:
     dates = sorted({run.date[:10] for run in runs if run.date})
     date = " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else "-"
     return (
-        f"| {lesson.number} {lesson.name} | {timing} | {load} | {_cell(machine)} | "
+        f"| {lesson.number} {lesson.name} | {timing} | {cpu} | {load} | {_cell(machine)} | "
         f"`{_cell(command)}` | {date} |"
     )
 
@@ -295,13 +305,15 @@ def merge_block(old: str, claim_rows: list[str], time_rows: list[str]) -> str:
     lines = [
         "Each lesson at its default budget; a claim's row: on how many seeds it held, and each",
         f"seed's verdict ({HELD} held, {MISSED} not shown, `failed`: the run did not finish).",
+        "The CPU time of a run is what it takes on an idle core of its own (a lesson runs",
+        "PyTorch on one thread); its wall time also depends on the machine's load.",
         "",
         CLAIM_HEADER,
         "| --- | --- | --- | --- |",
         *ordered(kept_claims + claim_rows),
         "",
         TIME_HEADER,
-        "| --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
         *ordered(kept_times + time_rows),
     ]
     return "\n".join(lines)

@@ -56,28 +56,33 @@ def test_claim_rows_count_seeds_and_show_a_failed_run(bench: ModuleType) -> None
 
 def test_time_row_median_max_load_and_reuse(bench: ModuleType) -> None:
     runs = [
-        _record(bench, 0, True, True, load=(1.0, 2.0), date="2026-11-30 22:00 UTC"),
+        _record(bench, 0, True, True, load=(1.0, 2.0), date="2026-11-30 22:00 UTC", cpu_s=9.0),
         _record(bench, 1, True, True, load=(3.0, 5.0), date="2026-12-01 01:00 UTC", reused=True),
-        _record(bench, 4, True, True, load=(2.0, 4.0), date="2026-11-30 23:00 UTC"),
+        _record(bench, 4, True, True, load=(2.0, 4.0), date="2026-11-30 23:00 UTC", cpu_s=7.0),
     ]
     row = bench.time_row(runs, "a machine", "python x")
     cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert len(cells) == bench.TIME_HEADER.count("|") - 1
     assert cells[0] == "6 reward-hacking"
     assert cells[1] == "11 s, 14 s (1 of 3 runs from an earlier call)"
-    assert cells[2] == "mean 2.0, max 5.0"
-    assert cells[3:] == ["a machine", "`python x`", "2026-11-30 to 2026-12-01"]
+    assert cells[2] == "8 s, 9 s"  # CPU: the runs that recorded it
+    assert cells[3] == "mean 2.0, max 5.0"
+    assert cells[4:] == ["a machine", "`python x`", "2026-11-30 to 2026-12-01"]
 
 
 def test_merge_keeps_other_lessons_and_replaces_the_run_ones(bench: ModuleType) -> None:
     first = bench.merge_block(
         "",
         ["| 1 preferences | a | 5 of 5 | x |", "| 6 reward-hacking | old | 0 of 5 | x |"],
-        ["| 1 preferences | 5 s | l | m | c | d |", "| 6 reward-hacking | 9 s | l | m | c | d |"],
+        [
+            "| 1 preferences | 5 s | 4 s | l | m | c | d |",
+            "| 6 reward-hacking | 9 s | 8 s | l | m | c | d |",
+        ],
     )
     second = bench.merge_block(
         first,
         ["| 6 reward-hacking | new | 4 of 5 | x |", "| 6 reward-hacking | new2 | 5 of 5 | x |"],
-        ["| 6 reward-hacking | 8 s | l | m | c | d |"],
+        ["| 6 reward-hacking | 8 s | 7 s | l | m | c | d |"],
     )
     assert "old" not in second
     assert "9 s" not in second
@@ -88,8 +93,8 @@ def test_merge_keeps_other_lessons_and_replaces_the_run_ones(bench: ModuleType) 
         "| 6 reward-hacking | new | 4 of 5 | x |",
         "| 6 reward-hacking | new2 | 5 of 5 | x |",
         bench.TIME_HEADER,
-        "| 1 preferences | 5 s | l | m | c | d |",
-        "| 6 reward-hacking | 8 s | l | m | c | d |",
+        "| 1 preferences | 5 s | 4 s | l | m | c | d |",
+        "| 6 reward-hacking | 8 s | 7 s | l | m | c | d |",
     ]
     assert bench.merge_block(second, [], []) == second  # merging nothing changes nothing
 
@@ -153,6 +158,8 @@ def test_finished_runs_are_reused_until_the_lesson_changes(
     record = json.loads((out / "preferences" / "seed0" / bench.BENCH_FILE).read_text())
     assert record["returncode"] == 0
     assert record["wall_s"] > 0
+    assert 0 < record["cpu_s"] <= record["wall_s"] * 2  # the fake lesson's own CPU seconds
+    assert first.cpu_s == record["cpu_s"]
     again = run(0)
     assert again.reused
     assert again.wall_s == first.wall_s
