@@ -197,6 +197,21 @@ def _settings(args: argparse.Namespace) -> LiveSettings:
     )  # fmt: skip
 
 
+def _check_run(settings: LiveSettings, run: Path) -> None:
+    """The run's flags parsed and its budgets planned as ``hfrl train`` will, before anything
+    is made (a wrong env, goal or budget: one line, nothing written)."""
+    from agents.config import add_config_arguments, config_from_args
+    from agents.rlhf_loop import plan_run
+    from hfrl_gym.envs import get_goal
+
+    parser = argparse.ArgumentParser(prog="hfrl lesson live", add_help=False)
+    add_config_arguments(parser)
+    flags = ["--teacher", "store", "--async", *settings.train_args(), "--out", str(run)]
+    config = config_from_args(parser.parse_args(flags))
+    get_goal(config.env, config.goal)
+    plan_run(config)
+
+
 def _check_names(named: Sequence[str] | None, names: Sequence[str]) -> None:
     unknown = [name for name in named or () if name not in names]
     if unknown:
@@ -309,6 +324,7 @@ def main(argv: Sequence[str]) -> int:
         _compare(lesson, args, lesson.settings())
         return 0
     settings = _settings(args)
+    _check_run(settings, lesson.run)
     if settings.dry_run:
         _check_names(args.compare_students, list(settings.presets))
     if lesson.exists() or (lesson.root.exists() and any(lesson.root.iterdir())):

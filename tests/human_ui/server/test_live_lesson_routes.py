@@ -86,3 +86,17 @@ def test_a_lesson_folder_in_use_is_refused_and_kept(tmp_path: Path, capsys) -> N
     assert sorted(p.name for p in lesson.root.rglob("*")) == before
     assert hfrl(["lesson", "live", "--out", str(tmp_path / "none"), "--compare-only"]) == 2
     assert "holds no live lesson" in capsys.readouterr().err
+
+
+def test_a_wrong_env_goal_or_budget_is_one_line_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "live"
+    for wrong, said in (
+        (["--env", "hfrl/Nope-v0"], "unknown env id 'hfrl/Nope-v0'"),
+        (["--goal", "backflip"], "has no goal 'backflip'"),
+        (["--steps", "100", "--labels", "5"], "raise --steps"),
+    ):
+        assert hfrl(["lesson", "live", "--out", str(out), *wrong]) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1
+        assert said in error[0]
+        assert not out.exists()
