@@ -3,20 +3,19 @@
 For each env, one pool of clips of varied quality (a scripted controller that acts at random
 with chances 0, 0.3, 0.6 and 1, or a random policy where the suite has no controller), 2,000
 oracle-labelled pairs of it, and fresh clips recorded with another seed, never labelled.
-Each refit mode runs through two schedules with one model per mode and schedule:
+For each refit mode one model goes through one run: a 1,000-label run of 10 rounds of 100
+labels (``--label-decay 1``), refit after each round, then one more refit at 2,000 answers
+(1,000 new at once). Modes: ``full`` (the loop's default, ``--refit full``: warm weights,
+epochs over every answer until early stopping), ``bounded`` (``--refit bounded``,
+``RefitBudget``: steps in proportion to the new answers) and, with ``--modes``, ``scratch``
+(fresh weights at every refit).
 
-- growth: refits at 100, 500, 1,000 and 2,000 answers (the answers arrive in between);
-- a 1,000-label run: refits after each round of ``labels_per_round(1000, 10, 0.6)``, the
-  loop's default split of labels over 10 rounds.
-
-Modes: ``full`` (the loop's default before ``--refit bounded``: warm weights, epochs over
-every answer until early stopping), ``bounded`` (``RefitBudget``: steps in proportion to
-the new answers) and, with ``--modes``, ``scratch`` (fresh weights at every refit).
 Reported per refit: seconds, optimiser steps, and the Spearman rank correlation of the
-ensemble's clip returns with the true returns of the fresh clips. The share of fit time in a
-1,000-label run is the schedule's fit seconds over those plus the run's PPO time, taken as
-``--run-steps`` at ``--steps-per-s`` (default: 1M steps at 200 env steps/s, HalfCheetah's
-RLHF rate on this 2-core machine in docs/BENCHMARKS.md, CPU against CUDA).
+ensemble's clip returns with the true returns of the fresh clips; per mode, the share of
+fit time in the 1,000-label run: its 10 refits' seconds over those plus the run's PPO time,
+taken as ``--run-steps`` at ``--steps-per-s`` (default: 1M steps at 200 env steps/s,
+HalfCheetah's RLHF rate on this 2-core machine in docs/BENCHMARKS.md, CPU against CUDA).
+Progress goes to stderr as each refit ends.
 
 Usage: ``python scripts/bench_refit.py [--envs hfrl/CartPole-v0 hfrl/Pendulum-v0]``
 """
@@ -25,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
@@ -34,7 +34,6 @@ from _bench import header, table
 
 from agents.bc import heuristic_controller, record_demonstrations
 from agents.diagnostics import spearman
-from agents.plan import labels_per_round
 from agents.reward_fitter import new_reward_model
 from hfrl_gym.answers import Answer
 from hfrl_gym.clips import Clip, ClipPair
@@ -46,7 +45,8 @@ from hfrl_gym.reward_model import FitConfig, RefitBudget, RewardModel
 from hfrl_gym.teachers import make_teacher
 
 CLIP_STEPS = 25  # hfrl train's default --clip-steps
-GROWTH = (100, 500, 1000, 2000)
+RUN_COUNTS = [*range(100, 1001, 100), 2000]
+SHOWN = (100, 500, 1000, 2000)
 MODES = {
     "full": FitConfig(),
     "bounded": FitConfig(budget=RefitBudget()),
@@ -93,6 +93,7 @@ def run_schedule(
     rows = []
     for count in counts:
         report = model.fit(labelled[:count], rng, config)
+        print(f"{env_id} {count} {report.seconds:.2f}s {report.gradient_steps}", file=sys.stderr)
         rows.append(
             {
                 "answers": count,
@@ -112,24 +113,22 @@ def main() -> None:
     parser.add_argument("--steps-per-s", type=float, default=200.0)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    run_counts = list(np.cumsum(labels_per_round(1000, 10, 0.6)))
     growth_rows, run_rows = [], []
     for env_id in args.envs:
         pool, fresh = varied_clips(env_id, 1200, seed=0), varied_clips(env_id, 400, seed=7)
         rng = np.random.default_rng(1)
-        pairs = [ClipPair(pool[i], pool[j]) for i, j in uniform_pairs(pool, max(GROWTH), rng)]
+        pairs = [ClipPair(pool[i], pool[j]) for i, j in uniform_pairs(pool, RUN_COUNTS[-1], rng)]
         answers = make_teacher("oracle", rng=rng).label(pairs)
         labelled = list(zip(pairs, answers, strict=True))
         results = {
-            mode: (
-                run_schedule(env_id, labelled, fresh, list(GROWTH), MODES[mode]),
-                run_schedule(env_id, labelled, fresh, run_counts, MODES[mode]),
-            )
+            mode: run_schedule(env_id, labelled, fresh, RUN_COUNTS, MODES[mode])
             for mode in args.modes
         }
         base = results[args.modes[0]]
-        for mode, (growth, run) in results.items():
-            for row, base_row in zip(growth, base[0], strict=True):
+        for mode, rows in results.items():
+            for row, base_row in zip(rows, base, strict=True):
+                if row["answers"] not in SHOWN:
+                    continue
                 growth_rows.append(
                     {
                         "env": env_id,
@@ -141,6 +140,7 @@ def main() -> None:
                         "spearman (fresh clips)": f"{row['spearman']:.3f}",
                     }
                 )
+            run = rows[:-1]  # the 1,000-label run
             fit_s = sum(row["seconds"] for row in run)
             ppo_s = args.run_steps / args.steps_per_s
             run_rows.append(
@@ -156,8 +156,8 @@ def main() -> None:
             )
     print(header("Reward refits: full against bounded (scripts/bench_refit.py)"))
     print(table(growth_rows), end="\n\n")
-    print(f"1,000-label run: refits at {', '.join(str(int(c)) for c in run_counts)} answers; ")
-    print(f"PPO time {args.run_steps:,} steps at {args.steps_per_s:g} steps/s\n")
+    print(f"1,000-label run: refits at {', '.join(map(str, RUN_COUNTS[:-1]))} answers; PPO time")
+    print(f"{args.run_steps:,} steps at {args.steps_per_s:g} steps/s\n")
     print(table(run_rows))
 
 
