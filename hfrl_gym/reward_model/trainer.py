@@ -8,15 +8,20 @@ decay) on minibatches of pairs. After every epoch each member's validation loss 
 a member's best weights are kept, and training stops when no member has improved for
 ``patience`` epochs. The best weights are restored, and the report gives the training
 loss, the validation loss and the ensemble's validation accuracy (on non-equal pairs) of
-those weights.
+those weights. (A bounded warm refit, ``refit.py``, shares the parts below.)
 
 Classes:
     FitConfig: the fit's settings.
     FitReport: what a fit did and how well the result does.
     PairData: clips' features and the answered pairs, as tensors on the model's device.
+    BestWeights: each member's best weights so far (early stopping).
 
 Functions:
     split_train_val: the random validation split.
+    bootstrap_samples: each member's bootstrap sample of the training pairs.
+    evaluate_pairs: each member's loss and the ensemble's accuracy on some pairs.
+    train_step: one optimiser step on a minibatch per member.
+    fit_report: the report of the current weights.
     fit_ensemble: train an ``EnsembleMLP`` on ``PairData``.
 """
 
