@@ -89,8 +89,8 @@ the two clips of the pairs each way chose.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--per-round", type=int, help="labels asked per round (default 5)")
-    parser.add_argument("--rounds", type=int, help="rounds of questions (default 8)")
+    parser.add_argument("--per-round", type=int, help="labels asked per round (default 10)")
+    parser.add_argument("--rounds", type=int, help="rounds of questions (default 10)")
 
 
 def _test_pairs(seed: int, num_clips: int) -> list[tuple[ClipPair, Answer]]:
@@ -166,8 +166,8 @@ def check_claims(curves: dict[str, np.ndarray], gaps: dict[str, list[float]]) ->
 def run(args: LessonArgs) -> list[Path]:
     """Both methods over rounds and draws; the curves with their bands; the claims."""
     explain("Lesson 10: choosing the questions", TEXT)
-    per_round = args.extra.get("per_round") or args.budget(5, 3)
-    rounds = args.extra.get("rounds") or args.budget(8, 3)
+    per_round = args.extra.get("per_round") or args.budget(10, 3)
+    rounds = args.extra.get("rounds") or args.budget(10, 3)
     draws = args.budget(DRAWS, 1)
     if per_round < 1 or rounds < 2:
         raise ConfigError(
