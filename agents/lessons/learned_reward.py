@@ -162,7 +162,8 @@ def run(args: LessonArgs) -> list[Path]:
         teacher = make_teacher("oracle", goal=goal, rng=np.random.default_rng(args.seed))
         ask_teacher(store, clips, num_labels, teacher, np.random.default_rng(args.seed))
 
-    labelled = lesson_labels(args.out, fill, goal=goal.name)
+    settings = {"seed": args.seed, "quick": args.quick, "labels": num_labels}
+    labelled = lesson_labels(args.out, fill, goal=goal.name, settings=settings)
     note(f"fitting the reward model on {len(labelled)} answers (who swings higher)")
     model = fit_reward_model(ENV, labelled, seed=args.seed)
     clips = list({c.uid: c for pair, _ in labelled for c in (pair.left, pair.right)}.values())

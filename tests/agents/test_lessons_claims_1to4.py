@@ -228,3 +228,17 @@ def test_lesson_4_claims() -> None:
     assert held[0].evidence == "CartPole-v1 agent: 230 of 500 (sd 30, 2 episodes)"
     missed = lesson4.check_claims(np.array([100.0, 120.0]), np.array([60.0, 80.0]))
     assert [c.held for c in missed] == [False, False]
+
+
+def test_lesson_3_makes_its_labels_again_for_other_labels_or_seed(tmp_path: Path) -> None:
+    from agents.lessons import find_lesson, run_lesson
+
+    out = tmp_path / "l3"
+    tiny = ["--quick", "--out", str(out), "--runs", "1", "--steps", "64"]
+    for labels, seed in (("6", "0"), ("8", "0"), ("8", "1")):
+        run_lesson(find_lesson("3"), [*tiny, "--labels", labels, "--seed", seed])
+        with LabelStore(out / "labels.sqlite", create=False) as store:
+            assert store.counts()["answered"] == int(labels)
+            assert store.get_meta("lesson_settings")["seed"] == int(seed)
+        claims = (out / "claims.json").read_text()
+        assert '"seed": ' + seed in claims
