@@ -240,7 +240,7 @@ def run(args: LessonArgs) -> list[Path]:
         qualities = assess_label_quality(store, goal=GOAL)
     figures = write_label_quality_figures(qualities, args.out / "label_quality")
     test = _test_pairs(args)
-    num_steps = args.budget(8_192, 512)
+    num_steps = args.budget(12_288, 512)  # 3 rollouts: the oracle's agent clear of the control
     labels, rewards, spin = {}, {}, {}
     models = {}
     for name in TEACHERS:
