@@ -1,10 +1,11 @@
 """SAC in the loop (``hfrl train --algo sac``): true reward against RLHF, and relabelling cost.
 
-1. ``hfrl/Pendulum-v0`` (by default) with SAC on the true reward and SAC-RLHF from the oracle
-   (``--labels``), ``--steps`` env steps each, per seed: the final true return (10 evaluation
+1. ``hfrl/Pendulum-v0`` (by default) with SAC on the true reward, SAC-RLHF from the oracle
+   (``--labels``) and SAC on the constant reward (the control), ``--steps`` env steps each,
+   per seed: the final true return (10 evaluation
    episodes) and wall time. Each run has its own folder under ``--out``: a finished run is
    read back, an interrupted one resumed, so the script can be run again until it is done.
-2. One relabelling pass over a replay buffer of 100k transitions (random transitions of the
+2. (First) one relabelling pass over a replay buffer of 100k transitions (random transitions of the
    env's shapes; a 3-member reward model, the default), best of 3, for Pendulum and
    HalfCheetah.
 
@@ -74,11 +75,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/bench_sac"))
     args = parser.parse_args()
     torch.set_num_threads(1)
+    relabel = [
+        {
+            "env": env_id,
+            "transitions": f"{RELABEL_TRANSITIONS:,}",
+            "relabel s": f"{relabel_seconds(env_id):.2f}",
+        }
+        for env_id in RELABEL_ENVS
+    ]
+    print(table(relabel), flush=True)
     rows = []
     for seed in args.seeds:
         for name, extra in (
             ("SAC, true reward", {"reward": "true", "labels": 0}),
             (f"SAC-RLHF, oracle, {args.labels} labels", {"labels": args.labels}),
+            ("SAC, constant reward (control)", {"reward": "constant", "labels": 0}),
         ):
             reward = extra.get("reward", "learned")
             config = TrainConfig(
@@ -103,18 +114,8 @@ def main() -> None:
                 }
             )
             print(rows[-1], flush=True)
-    relabel = [
-        {
-            "env": env_id,
-            "transitions": f"{RELABEL_TRANSITIONS:,}",
-            "relabel s": f"{relabel_seconds(env_id):.2f}",
-        }
-        for env_id in RELABEL_ENVS
-    ]
     print(header(f"SAC on {args.env}: true reward and RLHF (scripts/bench_sac.py)"))
     print(table(rows))
-    print()
-    print(table(relabel))
 
 
 if __name__ == "__main__":
