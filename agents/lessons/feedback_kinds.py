@@ -12,8 +12,9 @@ amount of time for each kind of feedback, counted in clips watched or played (``
 - **demonstrations**: ``effort`` clips played by a person who cannot spin it fast (they push
   with the motion only while it turns slowly); behaviour cloning copies them.
 
-PPO trains on each learned reward, and on a constant reward (the control); the clone is the
-demonstrations' agent. All are scored by the spin goal with their most likely actions. The
+PPO trains on each learned reward, and on a constant reward (the control, ``CONTROL_RUNS``
+runs pooled); the clone is the demonstrations' agent. All are scored by the spin goal with
+their most likely actions. The
 spin goal rewards either direction alike; the last panel shows which way the agents turn,
 against the clips the teacher preferred: mode collapse, where it shows.
 
@@ -36,6 +37,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from agents.evaluate import Episodes
 from agents.lessons.claims import Checked, Claim, report_claims
 from agents.lessons.common import (
     LessonArgs,
@@ -65,6 +67,10 @@ MAX_SPEED = 8.0
 """The env's limit of |angular velocity| (rad/s); the spin goal is |angular velocity| / 8."""
 SLOW = 4.0
 """The demonstrator pushes with the motion only while |angular velocity| is below this."""
+CONTROL_RUNS = 3
+"""PPO runs on the constant reward (seeds ``seed, seed + 1, ...``), their episodes pooled: a
+policy that drifts to always pushing one way spins the pendulum, so one run alone can spin by
+chance (seed 4 of the first multi-seed run: 139 of 200)."""
 RATED_PAIRS = 4
 """Each rated clip is compared with this many other rated clips for the fit."""
 TURNING = 0.5
@@ -245,6 +251,24 @@ def _feedback(args: LessonArgs, effort: int) -> dict[str, object]:
     return {"preferences": preferences, "ratings": rated, "demos": demos, "chosen": chosen}
 
 
+def _pooled(runs: list[list[tuple[int, Episodes]]]) -> list[tuple[int, Episodes]]:
+    """Runs' evaluations at the same steps, their episodes pooled (one run: as it is)."""
+    pooled = []
+    for index, (step, _) in enumerate(runs[0]):
+        parts = [points[index][1] for points in runs]
+        pooled.append(
+            (
+                step,
+                Episodes(
+                    np.concatenate([e.observations for e in parts]),
+                    np.concatenate([e.actions for e in parts]),
+                    np.concatenate([e.true_rewards for e in parts]),
+                ),
+            )
+        )
+    return pooled
+
+
 def run(args: LessonArgs) -> list[Path]:
     """Three kinds of feedback on one effort; an agent from each; the control; draw."""
     explain("Lesson 9: kinds of feedback on one budget", TEXT)
@@ -267,20 +291,25 @@ def run(args: LessonArgs) -> list[Path]:
     for kind, labelled in rewards.items():
         if labelled is None:
             reward, what = ConstantReward(), "a constant reward (the control)"
+            seeds = [args.seed + run for run in range(args.budget(CONTROL_RUNS, 1))]
         else:
             reward = fit_reward_model(ENV, labelled, seed=args.seed)
             what = f"the reward learned from {kind} ({len(labelled)} answered pairs)"
-        note(f"PPO on {what}, {num_steps} steps")
-        agent = lesson_agent(ENV, reward, seed=args.seed, hyperparameters=args.quick_ppo(ENV))
-        tracker = train_tracked(
-            agent,
-            num_steps,
-            num_evaluations=args.budget(3, 1),
-            num_episodes=num_episodes,
-            deterministic=True,
-        )
-        evaluations[kind] = tracker.points
-        speeds[kind] = tracker.points[-1][1].observations[:, 1:, 2].reshape(-1)
+            seeds = [args.seed]
+        runs = []
+        for seed in seeds:
+            note(f"PPO on {what}, {num_steps} steps (seed {seed})")
+            agent = lesson_agent(ENV, reward, seed=seed, hyperparameters=args.quick_ppo(ENV))
+            tracker = train_tracked(
+                agent,
+                num_steps,
+                num_evaluations=args.budget(3, 1),
+                num_episodes=num_episodes,
+                deterministic=True,
+            )
+            runs.append(tracker.points)
+        evaluations[kind] = _pooled(runs)
+        speeds[kind] = evaluations[kind][-1][1].observations[:, 1:, 2].reshape(-1)
     clone, agreement = cloned_policy(ENV, feedback["demos"], seed=args.seed)
     note(f"behaviour cloning of {effort} demonstrated clips (R^2 {agreement:.2f})")
     for kind, policy in (("demonstrations", clone), ("demonstrator", _Demonstrator())):
