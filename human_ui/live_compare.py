@@ -165,8 +165,8 @@ def table(comparison: dict[str, Any]) -> list[str]:
         ...     500.0, "true_return_std": 0.0, "note": ""}], "agreement": {"fleiss_kappa": 0.5,
         ...     "shared_queries": 12, "with_majority": {"ana": 0.75}}, "presets": {}})
         >>> print("\\n".join(lines))
-        agent                         labels   true return
-        oracle                            40   500.0 ± 0.0
+        agent                          labels   true return
+        oracle                             40   500.0 ± 0.0
         Fleiss' kappa 0.50 over 12 shared queries; with the majority: ana 75%
     """
     lines = [f"{'agent':<28} {'labels':>8}   true return"]
