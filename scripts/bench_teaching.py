@@ -297,6 +297,9 @@ def merge_block(old: str, claim_rows: list[str], time_rows: list[str]) -> str:
             section = kept_times
         number = _lesson_number(line)
         if section is not None and number is not None and number not in new_numbers:
+            if section is kept_times and line.count("|") == TIME_HEADER.count("|") - 1:
+                cells = line.split(" | ")  # a row from before CPU time was recorded
+                line = " | ".join([*cells[:2], "-", *cells[2:]])
             section.append(line)
 
     def ordered(rows: list[str]) -> list[str]:

@@ -97,6 +97,9 @@ def test_merge_keeps_other_lessons_and_replaces_the_run_ones(bench: ModuleType) 
         "| 6 reward-hacking | 8 s | 7 s | l | m | c | d |",
     ]
     assert bench.merge_block(second, [], []) == second  # merging nothing changes nothing
+    old_row = "| 9 feedback-kinds | 252 s, 352 s | mean 17.1, max 19.9 | m | `c` | d |"
+    upgraded = bench.merge_block(f"{bench.TIME_HEADER}\n{old_row}", [], [])
+    assert "| 9 feedback-kinds | 252 s, 352 s | - | mean 17.1, max 19.9 | m | `c` | d |" in upgraded
 
 
 def test_write_doc_between_the_markers_only(bench: ModuleType, tmp_path: Path) -> None:
