@@ -103,7 +103,7 @@ _LESSONS = (
     Lesson(
         5,
         "noisy-people",
-        "six B-Pref teachers: label quality, reward accuracy, the agents they make",
+        "six B-Pref teachers and a careless one: label and reward accuracy, agents vs a control",
         "noisy_people",
     ),
     Lesson(
