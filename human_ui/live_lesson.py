@@ -303,14 +303,14 @@ def _run(lesson: LessonFolder, settings: LiveSettings, args: argparse.Namespace)
                 time.sleep(0.5)
     except KeyboardInterrupt:
         _say("stopped")
-    finally:
+    finally:  # the child processes first: nothing after them may keep them running
+        training.stop()
+        if server is not None:
+            server.stop()
         for student in students:
             student.stop()
         if filmer is not None and filmer.is_alive():
             filmer.stop()
-        training.stop()
-        if server is not None:
-            server.stop()
 
 
 def main(argv: Sequence[str]) -> int:
