@@ -5,8 +5,9 @@ reward: -1 on every step below the line, 0 above). A scripted teacher compares c
 person would at first, when no clip crosses the line yet: the higher the tip swings, the
 better (the ``tip_height`` goal). PPO then trains four agents with the same budget: on the
 reward learned from those answers, on the env's true reward, and on two controls that carry
-no information about the task, a constant reward and an untrained (random) reward network.
-All are evaluated on the true task and on the tip height.
+no information about the task, a constant reward and an untrained (random) reward network
+(a new one for each run: one random network is one draw of that control, and some happen to
+reward swinging). All are evaluated on the true task and on the tip height.
 
 One PPO run of an agent is a noisy measurement (a lucky run of the true reward can find the
 line early, an unlucky run of the learned reward can peak and fall back), so each agent
@@ -23,6 +24,7 @@ Functions:
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -49,6 +51,7 @@ from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.reward_model.normalize import RewardScale
 from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import make_teacher
+from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
 
 ENV = "hfrl/Acrobot-v0"
 HORIZON = 500
@@ -92,10 +95,12 @@ clips; they prefer the one that swings higher. The reward model learns that from
 answers, and PPO is trained on it.
 
 Four agents train with the same number of steps: on the learned reward (RLHF), on the env's
-true reward, and on two controls: a constant reward, and a reward network nobody trained.
-The controls carry no information, so whatever they learn is not learning from feedback. All
-are scored by the true task: steps with the tip above the line. Each agent trains a few
-times with other PPO seeds, because one run of PPO is a noisy measurement.
+true reward, and on two controls: a constant reward, and reward networks nobody trained. The
+controls carry no information, so whatever they learn is not learning from feedback (a
+random network can still happen to reward swinging, and Acrobot rewards any energetic arm
+now and then: that is why the learned reward must beat it). All are scored by the true task:
+steps with the tip above the line. Each agent trains a few times with other PPO seeds,
+because one run of PPO is a noisy measurement.
 """
 
 
@@ -169,21 +174,28 @@ def run(args: LessonArgs) -> list[Path]:
     clips = list({c.uid: c for pair, _ in labelled for c in (pair.left, pair.right)}.values())
     num_steps = args.extra.get("steps") or args.budget(12_000, 512)
     num_runs = args.extra.get("runs") or args.budget(RUNS, 1)
-    runs = {
-        LEARNED: (model, "tab:purple"),
-        TRUE: (None, "tab:green"),
-        CONSTANT: (ConstantReward(), "tab:grey"),
-        RANDOM: (random_network(clips, seed=args.seed + 7), "tab:brown"),
+    runs: dict[str, tuple[Callable[[int], BatchRewardFunction | None], str]] = {
+        LEARNED: (lambda index: model, "tab:purple"),
+        TRUE: (lambda index: None, "tab:green"),
+        CONSTANT: (lambda index: ConstantReward(), "tab:grey"),
+        # a new random network for each run: one network is one draw of the control
+        RANDOM: (
+            lambda index: random_network(clips, seed=args.seed + 7 + 100 * index),
+            "tab:brown",
+        ),
     }
     above: dict[str, np.ndarray] = {}
     height: dict[str, np.ndarray] = {}
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.2), layout="constrained")
-    for label, (reward, colour) in runs.items():
+    for label, (reward, colour) in runs.items():  # reward: of each run
         note(f"PPO on {label} ({num_runs} runs of {num_steps} steps)")
         curves_above, curves_height = [], []
         for index in range(num_runs):
             agent = lesson_agent(
-                ENV, reward, seed=args.seed + 100 * index, hyperparameters=args.quick_ppo(ENV)
+                ENV,
+                reward(index),
+                seed=args.seed + 100 * index,
+                hyperparameters=args.quick_ppo(ENV),
             )
             tracker = train_tracked(
                 agent, num_steps, num_evaluations=args.budget(4, 1), num_episodes=args.budget(8, 2)
