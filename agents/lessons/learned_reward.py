@@ -48,7 +48,7 @@ from hfrl_gym.clips import Clip
 from hfrl_gym.envs import get_goal, make_env
 from hfrl_gym.recording import record_random_clips
 from hfrl_gym.reward_model import RewardModel
-from hfrl_gym.reward_model.normalize import RewardScale
+from hfrl_gym.reward_model.normalize import RewardScale, Standardizer
 from hfrl_gym.store import LabelStore
 from hfrl_gym.teachers import make_teacher
 from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
@@ -113,11 +113,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def random_network(clips: list[Clip], *, seed: int) -> RewardModel:
-    """An untrained reward network (the learned reward's architecture, random weights), its
-    output standardised on the transitions of ``clips`` as a fitted model's is."""
+    """An untrained reward network: the learned reward's model with random weights, its
+    inputs and output standardised on the transitions of ``clips`` as a fitted model's are,
+    so that it differs from the learned reward only in what the answers taught.
+    """
     env = make_env(ENV)
     model = new_reward_model(ENV, env, num_members=3, device="cpu", seed=seed)
     env.close()
+    features = np.concatenate([model.features.clip(clip) for clip in clips])
+    model._set_input_normalizer(  # what a fit sets first (the model has no public setter)
+        Standardizer.fit(features, continuous=model.features.continuous)
+    )
     obs = np.concatenate([clip.observations[:-1] for clip in clips])
     next_obs = np.concatenate([clip.observations[1:] for clip in clips])
     actions = np.concatenate([clip.actions for clip in clips])

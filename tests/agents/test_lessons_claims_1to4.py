@@ -188,6 +188,11 @@ def test_lesson_3_random_network_is_scaled_like_a_fit_one() -> None:
     assert rewards.std() == pytest.approx(1.0, abs=1e-3)
     other = lesson3.random_network(clips, seed=1).predict_rewards(obs, actions, next_obs)
     assert not np.allclose(rewards, other)  # the seed draws the network
+    features = np.concatenate([model.features.clip(clip) for clip in clips])
+    standardised = model.input_normalizer.apply(features)  # as a fit standardises them
+    continuous = model.features.continuous
+    assert np.allclose(standardised[:, continuous].mean(axis=0), 0.0, atol=1e-5)
+    assert not np.allclose(model.input_normalizer.std, 1.0)
 
 
 def _curves(final: float, runs: int = 3) -> np.ndarray:
