@@ -185,8 +185,10 @@ HANDOUTS = {
         talking_points=(
             "Real people are not oracles: they tire, slip, skip what is hard, say 'equal' when "
             "unsure, and remember the end of a clip better than its start.",
-            "B-Pref turned these habits into six scripted teachers. They all answer the same "
-            "questions here, so their labels, reward models and agents can be compared.",
+            "B-Pref turned these habits into six scripted teachers; a seventh, careless, flips "
+            "30% of its answers. They all answer the same questions here, so their labels and "
+            "reward models can be compared, and the agents of the oracle, mistake and careless "
+            "teachers beside a constant-reward control.",
             "Label quality is measurable: agreement with the others, self-consistency on the "
             "repeats, left/right bias and beta, the noise of the Boltzmann model.",
             "A reward model averages much of the noise out; flipped answers and systematic "
@@ -195,8 +197,9 @@ HANDOUTS = {
         figure=(
             "`label_quality/label_quality.png`: agreement, self-consistency on the swapped "
             "repeats, left/right bias and each teacher's fitted Boltzmann curve. "
-            "`noisy_people.png`: each teacher's reward-model accuracy on held-out pairs and the "
-            "goal return of the agent trained on it."
+            "`noisy_people.png`: each teacher's label accuracy (answers that agree with the "
+            "truth) and reward-model accuracy on held-out pairs, and the spin of the agents of "
+            "the oracle, mistake and careless teachers beside the constant-reward control."
         ),
         quiz=(
             Quiz(
@@ -297,9 +300,9 @@ HANDOUTS = {
         ),
         figure=(
             "`pipeline.png`: the learned return gained and the true return during fine-tuning, "
-            "one line per beta; the KL divergence from the clone as it grows; and the trade-off: "
-            "true return at the end against the final KL, each point labelled with the learned "
-            "return it gained."
+            "one line per beta, both from one evaluation of the clone; the KL divergence from "
+            "the clone as it grows; and the trade-off: learned return gained at the end against "
+            "the final KL, each point labelled with its true return."
         ),
         quiz=(
             Quiz(
