@@ -43,6 +43,7 @@ import numpy as np
 from stable_baselines3 import PPO
 
 from agents.bc import stored_demonstrations
+from agents.evaluate import Episodes
 from agents.kl_penalty import KLPenalty, mean_kl
 from agents.lessons.claims import Checked, Claim, report_claims
 from agents.lessons.common import (
@@ -78,7 +79,12 @@ KL_COEFS = (0.0, 3.0, 10.0)
 costs about 0.05 per step where the learned reward gains several: no leash at this scale,
 its run is beta = 0's again.)"""
 EVAL_EPISODES = 20
-"""Episodes of each evaluation (the clone's once, each beta's as it learns)."""
+"""Episodes of each evaluation of a beta's policy as it learns."""
+FINAL_EPISODES = 100
+"""Episodes of the clone's one evaluation and of each beta's final policy: the numbers that
+are printed, checked and drawn as the trade-off (a learned return varies by hundreds from
+one episode to the next, so 20 episodes would show a policy that stayed the clone gaining
+hundreds)."""
 NEAR_KL = 0.01
 """KL (nats per step) under which a policy counts as staying near the clone."""
 COLOURS = ("tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple", "tab:brown")
@@ -205,7 +211,7 @@ def run(args: LessonArgs) -> list[Path]:
     labelled = lesson_labels(args.out, fill, goal=goal, settings=label_settings(args, num_labels))
     note(f"fitting the reward model on {len(labelled)} preferences for goal {goal!r}")
     reward_model = fit_reward_model(ENV, labelled, seed=args.seed)
-    num_episodes = args.budget(EVAL_EPISODES, 2)
+    num_episodes = args.budget(FINAL_EPISODES, 2)
     clone = run_episodes(pretrained, ENV, num_episodes=num_episodes, seed=10_000 + args.seed)
     baseline = Baseline(
         goal=float(clone.goal_returns(ENV, goal).mean()),
@@ -226,15 +232,19 @@ def run(args: LessonArgs) -> list[Path]:
         start_from(agent, pretrained, critic_warmup_steps=args.budget(2_048, 0))
         agent.extra_callbacks.append(penalty)
         tracker = train_tracked(
-            agent, num_steps, num_evaluations=args.budget(4, 1), num_episodes=num_episodes
+            agent,
+            num_steps,
+            num_evaluations=args.budget(4, 1),
+            num_episodes=args.budget(EVAL_EPISODES, 2),
         )
-        final = tracker.points[-1][1]
+        final = run_episodes(agent.ppo, ENV, num_episodes=num_episodes, seed=10_000 + args.seed)
         obs = final.observations.reshape(-1, final.observations.shape[-1])
         result = Result(
             beta=kl_coef,
             tracker=tracker,
             penalty=penalty,
             kl=mean_kl(agent.ppo.policy, pretrained.policy, obs),
+            final=final,
         )
         results.append(result)
         gained = result.learned(reward_model)[-1] - baseline.learned
@@ -271,24 +281,32 @@ class Baseline:
 
 @dataclass
 class Result:
-    """One fine-tuning run: its coefficient, evaluations, KL history and final KL."""
+    """One fine-tuning run: its coefficient, evaluations, KL history and final KL.
+
+    The evaluations after the start (the start is the clone's shared evaluation) are the
+    tracker's, its last one replaced by ``final``, the final policy's longer evaluation.
+    """
 
     beta: float
     tracker: ReturnTracker
     penalty: KLPenalty
     kl: float
+    final: Episodes
+
+    def _evaluations(self) -> list[tuple[int, Episodes]]:
+        return [*self.tracker.points[1:-1], (self.tracker.points[-1][0], self.final)]
 
     def steps(self) -> list[int]:
-        """Env steps of each evaluation after the start (the start is the shared baseline)."""
-        return [step for step, _ in self.tracker.points[1:]]
+        """Env steps of each evaluation after the start."""
+        return [step for step, _ in self._evaluations()]
 
     def goal(self, goal: str) -> np.ndarray:
         """Mean return under ``goal`` at each evaluation after the start."""
-        return np.array([e.goal_returns(ENV, goal).mean() for _, e in self.tracker.points[1:]])
+        return np.array([e.goal_returns(ENV, goal).mean() for _, e in self._evaluations()])
 
     def learned(self, model: RewardModel) -> np.ndarray:
         """Mean learned return at each evaluation after the start."""
-        return np.array([e.learned_returns(model).mean() for _, e in self.tracker.points[1:]])
+        return np.array([e.learned_returns(model).mean() for _, e in self._evaluations()])
 
 
 def check_claims(sweep: dict[float, tuple[float, float]]) -> list[Checked]:
@@ -385,7 +403,8 @@ def _draw(
     trade_ax.legend(fontsize="small")
     fig.suptitle(
         "Behaviour cloning, then RLHF with a KL penalty to the cloned policy (every change is "
-        f"measured from one evaluation of the clone, {results[0].tracker.num_episodes} episodes)",
+        f"measured from one evaluation of the clone, {len(results[0].final.true_rewards)} "
+        "episodes)",
         fontsize=13,
     )
     return save_figure(fig, path)
