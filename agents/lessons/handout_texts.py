@@ -334,8 +334,9 @@ HANDOUTS = {
             "demonstrator, habits and limits included; a reward learned from judgements lets "
             "PPO go beyond what the judge could play: judging is easier than doing.",
             "Mode collapse: the goal rewards spinning either way and the teacher's favourite "
-            "clips turn both ways, but the agent trained on preferences settles on one "
-            "direction. RLHF-tuned language models likewise answer less variedly than people.",
+            "clips turn both ways, but the agent trained on preferences usually settles on one "
+            "direction (not always: see the claims table). RLHF-tuned language models likewise "
+            "answer less variedly than people.",
         ),
         figure=(
             "`feedback_kinds.png`: left, the spin return (of at most 200) of each agent on the "
