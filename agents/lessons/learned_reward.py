@@ -106,7 +106,7 @@ because one run of PPO is a noisy measurement.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", type=int, help="preferences to learn from (default 100)")
-    parser.add_argument("--steps", type=int, help="PPO env steps per agent (default 20000)")
+    parser.add_argument("--steps", type=int, help="PPO env steps per agent (default 12000)")
     parser.add_argument(
         "--runs", type=int, help=f"PPO runs per agent, other seeds (default {RUNS})"
     )
@@ -178,7 +178,7 @@ def run(args: LessonArgs) -> list[Path]:
     note(f"fitting the reward model on {len(labelled)} answers (who swings higher)")
     model = fit_reward_model(ENV, labelled, seed=args.seed)
     clips = list({c.uid: c for pair, _ in labelled for c in (pair.left, pair.right)}.values())
-    num_steps = args.extra.get("steps") or args.budget(20_000, 512)
+    num_steps = args.extra.get("steps") or args.budget(12_000, 512)
     num_runs = args.extra.get("runs") or args.budget(RUNS, 1)
     runs: dict[str, tuple[Callable[[int], BatchRewardFunction | None], str]] = {
         LEARNED: (lambda index: model, "tab:purple"),
