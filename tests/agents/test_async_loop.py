@@ -161,7 +161,12 @@ def test_the_background_refit_runs_when_answers_arrive_and_never_touches_the_mod
         refitter.stop()
         store.close()
     refit = refits[-1]
-    assert [r.version for r in refits] == list(range(2, 2 + len(refits)))
+    # one version per fit; a refit on 4 answers may be replaced by the one on 5 before it
+    # is taken (the model in use is always the newest), so versions may skip one
+    versions = [r.version for r in refits]
+    assert versions == sorted(set(versions))
+    assert versions[0] >= 2
+    assert versions[-1] <= 3
     assert [r.num_answers for r in refits] in ([5], [4, 5])
     assert refit.model is not model
     assert refit.report.num_pairs == 5  # every answer so far
