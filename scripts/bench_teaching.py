@@ -25,7 +25,8 @@ Classes:
     RunRecord: one lesson run at one seed, as the benchmark saw it.
 
 Functions:
-    source_digest: SHA-256 of a lesson module's file.
+    project_sources: a lesson module and the project modules it imports.
+    source_digest: SHA-256 of those files.
     reusable: whether a seed's folder holds a finished run of the same lesson source.
     run_one: run (or reuse) one lesson at one seed.
     lesson_rows: a lesson's table rows from its runs.
@@ -110,9 +111,45 @@ def module_file(lesson: Lesson) -> Path:
     return Path(spec.origin)
 
 
+def project_sources(path: Path) -> list[Path]:
+    """``path`` and every project module (``agents``, ``hfrl_gym``) it imports, transitively.
+
+    Imports are read from the source (never run); a module that does not resolve to a file
+    of the project is left out, so a lesson's digest changes with any code it runs of ours
+    (the loop's parts, ``common.py``), not with third-party packages.
+    """
+    seen: dict[Path, None] = {}
+    todo = [path.resolve()]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen[current] = None
+        for node in ast.walk(ast.parse(current.read_text("utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name.split(".")[0] not in ("agents", "hfrl_gym"):
+                    continue
+                parts = ROOT.joinpath(*name.split("."))
+                for candidate in (parts.with_suffix(".py"), parts / "__init__.py"):
+                    if candidate.is_file():
+                        todo.append(candidate.resolve())
+    return sorted(seen)
+
+
 def source_digest(path: Path) -> str:
-    """SHA-256 of the file at ``path`` (hex)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 (hex) over ``path`` and the project modules it imports (:func:`project_sources`):
+    a finished run is reused only while none of the code it ran has changed."""
+    digest = hashlib.sha256()
+    for source in project_sources(path):
+        name = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source.name
+        digest.update(f"{name}\0".encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def bench_args(path: Path) -> list[str]:

@@ -209,3 +209,22 @@ def test_a_real_quick_lesson_through_the_benchmark(
     assert "lesson 1 seed 3: ran" in capsys.readouterr().out
     assert bench.main([*argv, "--no-doc"]) == 0
     assert "lesson 1 seed 3: reused" in capsys.readouterr().out
+
+
+def test_a_lessons_digest_covers_the_project_code_it_imports(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    root = Path(__file__).parents[2]
+    sources = bench.project_sources(bench.module_file(find_lesson("6")))
+    names = {str(path.relative_to(root)) for path in sources}
+    # lesson 6 builds on lesson 8's pipeline, the lessons' common parts and the loop's parts
+    assert {"agents/lessons/pipeline.py", "agents/lessons/common.py"} <= names
+    assert "agents/ppo_agent.py" in names
+    assert not any("site-packages" in str(path) for path in sources)
+    # a module with no project imports: its own file only (the control)
+    alone = tmp_path / "m.py"
+    alone.write_text("import os\nimport numpy\n")
+    assert bench.project_sources(alone) == [alone.resolve()]
+    digest = bench.source_digest(alone)
+    alone.write_text("import os\nimport numpy\n# changed\n")
+    assert bench.source_digest(alone) != digest
