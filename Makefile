@@ -33,6 +33,11 @@ test: lint
 test-fast: lint
 	$(BIN)/python -m pytest -q -x -m "not slow"
 
+# Every generated section of docs/BENCHMARKS.md (and the claims table of docs/TEACHING.md),
+# rewritten in place: takes hours on a 2-core machine. Some: scripts/bench_all.py --only NAME.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_all.py
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .

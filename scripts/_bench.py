@@ -1,13 +1,37 @@
-"""Shared helpers of the benchmark scripts: the machine, timing, and the results table."""
+"""Shared helpers of the benchmark scripts: the machine, timing, the results table, and the
+script's section of docs/BENCHMARKS.md.
+
+Functions:
+    machine: a one-line description of this machine.
+    header: the markdown lines naming a benchmark, its machine, command and date.
+    best_seconds: the fastest of a few timings of a call.
+    table: a markdown table of rows.
+    add_write_option: ``--write`` and ``--section`` on a script's argument parser.
+    publish: print a script's block, and write it into its section when ``--write`` asks.
+    write_section: replace (or append) the text between a section's markers in a docs file.
+
+Classes:
+    SectionError: a docs file whose markers cannot be matched, or a bad section name.
+"""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
+SECTION_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+class SectionError(ValueError):
+    """A section name that is not ``lower-case-words``, or markers that do not pair up."""
 
 
 def machine() -> str:
@@ -45,3 +69,79 @@ def table(rows: list[dict[str, object]]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def markers(name: str) -> tuple[str, str]:
+    """The start and end markers of section ``name``.
+
+    >>> markers("camera")
+    ('<!-- bench:camera:start -->', '<!-- bench:camera:end -->')
+    """
+    if not SECTION_NAME.fullmatch(name):
+        raise SectionError(
+            f"section name {name!r}: use lower-case letters, digits and single hyphens "
+            "(e.g. 'reward-model')"
+        )
+    return f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+
+
+def write_section(name: str, text: str, path: Path | None = None) -> None:
+    """Put ``text`` between the ``bench:NAME`` markers of ``path`` (docs/BENCHMARKS.md by
+    default), the rest of the file byte for byte.
+
+    A file without the markers gets a new block at its end. The file is replaced atomically
+    (written beside it, then renamed), so a reader never sees half of it.
+    """
+    path = BENCHMARKS if path is None else path
+    start, end = markers(name)
+    current = path.read_text(encoding="utf-8")
+    body = text.strip("\n")
+    found = current.count(start)
+    if found > 1:
+        raise SectionError(f"{path}: {start} appears {found} times; keep one block of it")
+    if found == 0:
+        if end in current:
+            raise SectionError(f"{path}: {end} has no {start} before it; add or remove one")
+        gap = "" if not current else "\n" if current.endswith("\n") else "\n\n"
+        updated = f"{current}{gap}{start}\n{body}\n{end}\n"
+    else:
+        head, _, rest = current.partition(start)
+        if end not in rest:
+            raise SectionError(
+                f"{path}: {start} has no {end} after it; add the end marker where the "
+                "generated text stops, then write again"
+            )
+        tail = rest[rest.index(end) :]
+        updated = f"{head}{start}\n{body}\n{tail}"
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(updated, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def add_write_option(
+    parser: argparse.ArgumentParser, section: str, *aliases: str
+) -> argparse.ArgumentParser:
+    """Add ``--write`` (off: the script only prints) and ``--section NAME`` (default: section)."""
+    markers(section)
+    parser.add_argument(
+        "--write",
+        *aliases,
+        action="store_true",
+        help="also write the printed block into docs/BENCHMARKS.md, between its section's "
+        "markers (scripts/bench_all.py runs every benchmark so)",
+    )
+    parser.add_argument(
+        "--section",
+        default=section,
+        metavar="NAME",
+        help=f"the bench:NAME markers --write writes between (default {section})",
+    )
+    return parser
+
+
+def publish(text: str, args: argparse.Namespace) -> None:
+    """Print ``text``; with ``--write``, also put it into ``--section`` of docs/BENCHMARKS.md."""
+    print(text, flush=True)
+    if args.write:
+        write_section(args.section, text)
+        print(f"written into {BENCHMARKS} (section {args.section})")

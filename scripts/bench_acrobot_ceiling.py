@@ -21,12 +21,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _bench import add_write_option, header, publish, table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hfrl_gym.envs import make_env
 
 ENV = "hfrl/Acrobot-v0"
+POLICIES = {
+    "pump": "a hand-written energy pump (torque = sign of the elbow's velocity)",
+    "planner": "a random-shooting planner on the env's own simulator ({candidates} action "
+    "sequences of {depth} steps per step, scored by the task reward plus tip height)",
+}
 
 
 def tip_height(obs: np.ndarray) -> float:
@@ -90,10 +96,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=25)
     parser.add_argument("--depth", type=int, default=40)
+    add_write_option(parser, "acrobot-ceiling")
     args = parser.parse_args(argv)
-    for policy in ("pump", "planner"):
+    rows = []
+    for policy, name in POLICIES.items():
         returns = [episode_return(policy, e, args) for e in range(args.episodes)]
         print(json.dumps({"env": ENV, "policy": policy, "returns": returns}), flush=True)
+        rows.append(
+            {
+                "policy": name.format(candidates=args.candidates, depth=args.depth),
+                "episodes": args.episodes,
+                "true return per episode": ", ".join(f"{value:.0f}" for value in returns),
+            }
+        )
+    title = f"{ENV}: two policies without training (scripts/bench_acrobot_ceiling.py)"
+    publish(header(title) + "\n" + table(rows), args)
 
 
 if __name__ == "__main__":

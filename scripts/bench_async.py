@@ -15,8 +15,8 @@ labels and 100k env steps, Pendulum 200 labels and 50k). Measured, per run:
   912 at the same budgets with the oracle teacher (``--sync-root``, made by
   ``scripts/bench_robust.py``, read from their ``summary.json``; not rerun).
 
-With ``--write-docs`` the table replaces the section between the ``bench-async`` markers in
-docs/BENCHMARKS.md.
+With ``--write`` (or its old name ``--write-docs``) the table replaces the section between the
+``bench:async`` markers in docs/BENCHMARKS.md (``--section NAME``: another section's).
 
 Usage: ``nice -n 10 python scripts/bench_async.py --envs cartpole pendulum --seeds 0``
 """
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import statistics
 import sys
@@ -38,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from _bench import header, table  # noqa: E402
+from _bench import add_write_option, header, publish, table  # noqa: E402
 
 from agents.async_train import train_async  # noqa: E402
 from agents.config import TrainConfig  # noqa: E402
@@ -50,7 +49,6 @@ BUDGETS = {  # env short name -> (env id, labels, env steps): bench_robust.py's 
     "pendulum": ("hfrl/Pendulum-v0", 200, 50_000),
 }
 SYNC_SEEDS = (0, 1, 2, 137, 912)
-MARK = "bench-async"
 
 
 def sync_returns(root: Path, env: str, labels: int, steps: int) -> list[float]:
@@ -160,19 +158,6 @@ def markdown(
     )
 
 
-def write_docs(text: str) -> None:
-    """Replace the section between the ``bench-async`` markers of docs/BENCHMARKS.md."""
-    path = REPO / "docs" / "BENCHMARKS.md"
-    docs = path.read_text()
-    start, end = f"<!-- {MARK} -->", f"<!-- /{MARK} -->"
-    block = f"{start}\n{text}{end}"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    docs = (
-        pattern.sub(lambda _: block, docs) if pattern.search(docs) else docs + "\n" + block + "\n"
-    )
-    path.write_text(docs)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--envs", nargs="+", choices=sorted(BUDGETS), default=sorted(BUDGETS))
@@ -182,7 +167,7 @@ def main() -> None:
         "--sync-root", type=Path, default=REPO / "runs" / "bench_robust" / "explore-decay06"
     )
     parser.add_argument("--seconds-per-answer", nargs=2, type=float, default=[2.0, 5.0])
-    parser.add_argument("--write-docs", action="store_true")
+    add_write_option(parser, "async", "--write-docs")
     args = parser.parse_args()
     limit_torch_threads()
     seconds = (args.seconds_per_answer[0], args.seconds_per_answer[1])
@@ -195,10 +180,7 @@ def main() -> None:
             print(json.dumps(results[-1], indent=1), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"results": results, "sync": sync}, indent=1))
-    text = markdown(results, sync, seconds)
-    print(text)
-    if args.write_docs:
-        write_docs(text)
+    publish(markdown(results, sync, seconds), args)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym
 import numpy as np
-from _bench import header, table
+from _bench import add_write_option, header, publish, table
 
 from hfrl_gym.envs import make_env, set_state
 from hfrl_gym.recording import record_random_clips
@@ -36,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, nargs=2, default=[300, 200], metavar=("W", "H"))
     parser.add_argument("--repeat", type=int, default=5)
+    add_write_option(parser, "camera")
     args = parser.parse_args()
     width, height = args.size
     rows = []
@@ -68,8 +69,7 @@ def main() -> None:
         )
         for env in envs.values():
             env.close()
-    print(header("Torso-tracking camera (scripts/bench_camera.py)"))
-    print(table(rows))
+    publish(header("Torso-tracking camera (scripts/bench_camera.py)") + "\n" + table(rows), args)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import numpy as np
 import torch
-from _bench import header, table
+from _bench import add_write_option, header, publish, table
 
 from agents.config import TrainConfig
 from agents.rlhf_loop import train
@@ -73,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--labels", type=int, default=40)
+    add_write_option(parser, "device")
     args = parser.parse_args()
     torch.set_num_threads(1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -90,10 +91,10 @@ def main() -> None:
                     "true return": f"{true_return:.1f}",
                 }
             )
-    print(header("CPU against CUDA (scripts/bench_device.py)"))
+    text = header("CPU against CUDA (scripts/bench_device.py)") + "\n"
     if "cuda" not in devices:
-        print("torch sees no CUDA GPU on this machine: CPU figures only.\n")
-    print(table(rows))
+        text += "torch sees no CUDA GPU on this machine: CPU figures only.\n\n"
+    publish(text + table(rows), args)
 
 
 if __name__ == "__main__":

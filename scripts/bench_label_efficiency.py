@@ -9,10 +9,10 @@ Targets (the issue's): CartPole mean true return >= 475 with <= 100 labels and <
 while the constant-reward control stays far below; Pendulum >= -180 mean with no seed below
 -300 (200 labels, 50k steps); RLHF wall time <= 1.3x PPO on the true reward.
 
-The tables and a figure replace the section between the ``label-efficiency`` markers in
-docs/BENCHMARKS.md. Runs go in ``--out`` (one run folder each; an existing finished run is
-reused when its settings are the same, and an interrupted one resumed; a run made with
-other settings is run again).
+The tables and a figure replace the section between the ``bench:label-efficiency`` markers
+in docs/BENCHMARKS.md (``--no-write``: print only). Runs go in ``--out`` (one run folder
+each; an existing finished run is reused when its settings are the same, and an interrupted
+one resumed; a run made with other settings is run again).
 
 Usage: ``python scripts/bench_label_efficiency.py [--seeds 5] [--jobs 2] [--envs cartpole]``
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -158,25 +157,11 @@ def figure(results: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def write_section(text: str) -> None:
-    path = REPO / "docs" / "BENCHMARKS.md"
-    start, end = "<!-- label-efficiency:start -->", "<!-- label-efficiency:end -->"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{start}\n{text}\n{end}"
-    if start in current:
-        current = re.sub(
-            re.escape(start) + ".*?" + re.escape(end), lambda _: block, current, flags=re.S
-        )
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    path.write_text(current)
-
-
 def main() -> None:
     import sys
 
     sys.path.insert(0, str(REPO / "scripts"))
-    from _bench import header
+    from _bench import header, write_section
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--envs", nargs="+", choices=sorted(BUDGETS), default=sorted(BUDGETS))
@@ -207,7 +192,7 @@ def main() -> None:
     )
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("label-efficiency", text)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _bench import add_write_option, header, publish, table
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,22 +38,30 @@ from tests.human_ui.server.browser_helpers import (
 KEYS = ("ArrowLeft", "ArrowRight", "ArrowDown")
 
 
-def _percentiles(values: list[float]) -> str:
+def _percentiles(label: str, values: list[float]) -> dict[str, object]:
     p50, p95 = np.percentile(values, [50, 95])
-    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(values):.0f} ms (n={len(values)})"
+    return {
+        "from the answer's key press to": label,
+        "n": len(values),
+        "p50": f"{p50:.0f} ms",
+        "p95": f"{p95:.0f} ms",
+        "max": f"{max(values):.0f} ms",
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=30)
     parser.add_argument("--look-s", type=float, default=0.5)
+    add_write_option(parser, "page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         run = run_folder(Path(folder), num_queries=args.answers + 3)
         with class_server(run, run) as server, sync_playwright() as playwright:
             started = time.monotonic()
             render_all(server)
-            print(f"rendered {2 * (args.answers + 3)} clips in {time.monotonic() - started:.0f} s")
+            render_s = time.monotonic() - started
+            print(f"rendered {2 * (args.answers + 3)} clips in {render_s:.0f} s", flush=True)
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
             page = browser.new_page(viewport={"width": 1100, "height": 800})
             page.goto(f"{server.url}/?code={server.join_code}")
@@ -70,9 +80,17 @@ def main() -> None:
                 "performance.getEntriesByName(name).map(entry => entry.duration))"
             )
             browser.close()
-    print(f"machine: {platform.machine()}, {platform.system()} {platform.release()}")
-    print(f"answer stored: {_percentiles(measures[0])}")
-    print(f"next pair:     {_percentiles(measures[1])}")
+    rows = [
+        _percentiles("the answer stored (the server's reply, committed)", measures[0]),
+        _percentiles("the next pair's two clips playing (prefetched)", measures[1]),
+    ]
+    text = (
+        header("The label page in a browser (scripts/bench_page.py)")
+        + f"- {platform.system()} {platform.release()}; load average {os.getloadavg()[0]:.1f}; "
+        + f"{2 * (args.answers + 3)} clips rendered before the clock in {render_s:.0f} s\n\n"
+        + table(rows)
+    )
+    publish(text, args)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym
 import numpy as np
-from _bench import best_seconds, header, table
+from _bench import add_write_option, best_seconds, header, publish, table
 
 import hfrl_gym  # noqa: F401  (registers the suite)
 from hfrl_gym.clips import Clip
@@ -96,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=20_000, help="env steps per timing")
     parser.add_argument("--clips", type=int, default=500, help="clips written to the store")
+    add_write_option(parser, "recording")
     args = parser.parse_args()
 
     costs = step_costs_us(
@@ -149,10 +150,9 @@ def main() -> None:
             }
         )
 
-    print(header("Recording, store and rendering (scripts/bench_recording.py)"))
-    print(table(step_rows), end="\n\n")
-    print(table(store_rows), end="\n\n")
-    print(table(render_rows))
+    title = header("Recording, store and rendering (scripts/bench_recording.py)")
+    tables = "\n\n".join(table(rows) for rows in (step_rows, store_rows, render_rows))
+    publish(f"{title}\n{tables}", args)
 
 
 if __name__ == "__main__":

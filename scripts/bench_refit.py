@@ -30,7 +30,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import numpy as np
 import torch
-from _bench import header, table
+from _bench import add_write_option, header, publish, table
 
 from agents.bc import heuristic_controller, record_demonstrations
 from agents.diagnostics import spearman
@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["full", "bounded"], choices=list(MODES))
     parser.add_argument("--run-steps", type=int, default=1_000_000)
     parser.add_argument("--steps-per-s", type=float, default=200.0)
+    add_write_option(parser, "refit")
     args = parser.parse_args()
     torch.set_num_threads(1)
     growth_rows, run_rows = [], []
@@ -154,11 +155,15 @@ def main() -> None:
                     "spearman after the last": f"{run[-1]['spearman']:.3f}",
                 }
             )
-    print(header("Reward refits: full against bounded (scripts/bench_refit.py)"))
-    print(table(growth_rows), end="\n\n")
-    print(f"1,000-label run: refits at {', '.join(map(str, RUN_COUNTS[:-1]))} answers; PPO time")
-    print(f"{args.run_steps:,} steps at {args.steps_per_s:g} steps/s\n")
-    print(table(run_rows))
+    counts = ", ".join(map(str, RUN_COUNTS[:-1]))
+    text = (
+        header("Reward refits: full against bounded (scripts/bench_refit.py)")
+        + f"\n{table(growth_rows)}\n\n"
+        + f"1,000-label run: refits at {counts} answers; PPO time\n"
+        + f"{args.run_steps:,} steps at {args.steps_per_s:g} steps/s\n\n"
+        + table(run_rows)
+    )
+    publish(text, args)
 
 
 if __name__ == "__main__":

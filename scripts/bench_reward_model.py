@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import torch
-from _bench import header, table
+from _bench import add_write_option, header, publish, table
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.vec_learned_reward import VecLearnedReward
@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--pairs", type=int, nargs="+", default=[100, 500, 2000])
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_write_option(parser, "reward-model")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = new_model(args.device)
@@ -136,10 +137,9 @@ def main() -> None:
                 "overhead us/env-step": f"{(learned - bare) / num_envs:.1f}",
             }
         )
-    print(header(f"Reward model on {device} (scripts/bench_reward_model.py)"))
-    print(table(fit_rows), end="\n\n")
-    print(table(infer_rows), end="\n\n")
-    print(table(vec_rows))
+    title = header(f"Reward model on {device} (scripts/bench_reward_model.py)")
+    tables = "\n\n".join(table(rows) for rows in (fit_rows, infer_rows, vec_rows))
+    publish(f"{title}\n{tables}", args)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ per run (1 CPU, ``--gpus-per-run``), on a new local Ray instance or the cluster 
 ``--address`` (``pip install -e ".[ray]"``; on a cluster, ``--out`` on a filesystem every node
 shares and the project installed on every node). ``--set KEY=VALUE`` changes a
 ``TrainConfig`` field of the RLHF runs only (an ablation: give it its own ``--variant``).
-The tables replace the section between the ``robust-<variant>`` markers in
+The tables replace the section between the ``bench:robust-<variant>`` markers in
 docs/BENCHMARKS.md, and a figure goes to docs/images/robust_<variant>.png.
 
 Usage: ``python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --jobs 2``;
@@ -35,7 +35,6 @@ import argparse
 import dataclasses
 import json
 import math
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,19 +252,6 @@ def draw(figure: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write_section(variant: str, text: str) -> None:
-    path = REPO / "docs" / "BENCHMARKS.md"
-    start, end = f"<!-- robust-{variant}:start -->", f"<!-- robust-{variant}:end -->"
-    current = path.read_text()
-    block = f"{start}\n{text}\n{end}"
-    if start in current:
-        pattern = re.escape(start) + ".*?" + re.escape(end)
-        current = re.sub(pattern, lambda _: block, current, flags=re.S)
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    path.write_text(current)
-
-
 def _setting(text: str) -> tuple[str, object]:
     key, _, value = text.partition("=")
     names = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -279,7 +265,7 @@ def _setting(text: str) -> tuple[str, object]:
 
 
 def main() -> None:
-    from _bench import header
+    from _bench import header, write_section
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--envs", nargs="+", choices=sorted(BUDGETS), default=list(BUDGETS))
@@ -345,7 +331,7 @@ def main() -> None:
             f"![normalised returns](images/{image.name})"]  # fmt: skip
     print("\n".join(body))
     if not args.no_write:
-        write_section(args.variant, "\n".join(body))
+        write_section(f"robust-{args.variant}", "\n".join(body))
 
 
 if __name__ == "__main__":

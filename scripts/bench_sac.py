@@ -23,7 +23,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import numpy as np
 import torch
-from _bench import best_seconds, header, table
+from _bench import add_write_option, best_seconds, header, publish, table
 from stable_baselines3.common.buffers import ReplayBuffer
 
 from agents.config import TrainConfig
@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=200)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--out", type=Path, default=Path("runs/bench_sac"))
+    add_write_option(parser, "sac")
     args = parser.parse_args()
     torch.set_num_threads(1)
     relabel = [
@@ -114,8 +115,8 @@ def main() -> None:
                 }
             )
             print(rows[-1], flush=True)
-    print(header(f"SAC on {args.env}: true reward and RLHF (scripts/bench_sac.py)"))
-    print(table(rows))
+    title = header(f"SAC on {args.env}: true reward and RLHF (scripts/bench_sac.py)")
+    publish(f"{title}\n{table(rows)}\n\nOne relabelling pass, best of 3:\n\n{table(relabel)}", args)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ before the class (as the teacher, one clip at a time: the time a clip takes is r
 queries posted in bulk leave the server's render-ahead no time, which queries posted by a
 run at its own pace do.
 
-With ``--write-docs`` the results replace the section between the ``bench-server`` markers in
-docs/BENCHMARKS.md.
+With ``--write`` (or its old name ``--write-docs``) the results replace the section between the
+``bench:server`` markers in docs/BENCHMARKS.md.
 
 Usage: ``nice -n 10 python scripts/bench_server.py --students 30 60 --minutes 2``
 """
@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -51,14 +50,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from _bench import header, table  # noqa: E402
+from _bench import add_write_option, header, publish, table  # noqa: E402
 
 from hfrl_gym.recording import record_random_clips  # noqa: E402
 from hfrl_gym.store import LabelStore  # noqa: E402
 from human_ui.simulated_students import RandomChooser, SimulatedStudent, Tally  # noqa: E402
 from tests.server_process import HFRL, ServerProcess  # noqa: E402
-
-MARK = "bench-server"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -210,7 +207,7 @@ def main() -> int:
     parser.add_argument("--clips", type=int, default=300, help="clip pool of the posted queries")
     parser.add_argument("--queries", type=int, default=0, help="posted (0: enough for all)")
     parser.add_argument("--keep", type=Path, help="keep the run folder here")
-    parser.add_argument("--write-docs", action="store_true")
+    add_write_option(parser, "server", "--write-docs")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench_server_"))
@@ -273,7 +270,7 @@ def main() -> int:
                 "",
             ]
         )
-        print(report)
+        publish(report, args)
         if not status.get("refits"):
             print("WARNING: the run never fit its reward model: it did not train beside the class")
         for lost, duplicated, forbidden, errors in checks:
@@ -282,8 +279,6 @@ def main() -> int:
                     f"FAILED: lost {lost}, duplicated {duplicated}, forbidden {forbidden[:3]}, "
                     f"errors {errors}"
                 )
-        if args.write_docs:
-            write_docs(report)
         return 0 if all(not (c[0] or c[1] or c[2]) for c in checks) else 1
     finally:
         if server is not None:
@@ -292,19 +287,6 @@ def main() -> int:
         training.wait(timeout=60)
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def write_docs(report: str) -> None:
-    """Replace the section between the markers in docs/BENCHMARKS.md."""
-    path = REPO / "docs" / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8")
-    begin, end = f"<!-- {MARK} begin -->", f"<!-- {MARK} end -->"
-    block = f"{begin}\n{report}\n{end}"
-    if begin in text:
-        text = re.sub(f"{re.escape(begin)}.*?{re.escape(end)}", lambda _: block, text, flags=re.S)
-    else:
-        text += f"\n{block}\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

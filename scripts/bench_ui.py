@@ -46,6 +46,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
+from _bench import add_write_option, header, publish
 
 from hfrl_gym.recording import record_random_clips
 from hfrl_gym.store import LabelStore
@@ -247,16 +248,15 @@ def start_load(folder: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def print_table(header: dict[str, str], rows: list[dict[str, str]]) -> None:
-    """A markdown table of ``rows`` with ``header``'s columns."""
-    print("| " + " | ".join(header.values()) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row[key] for key in header) + " |")
+def markdown_table(columns: dict[str, str], rows: list[dict[str, str]]) -> str:
+    """A markdown table of ``rows``: ``columns`` maps each row key to its column title."""
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row[key] for key in columns) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def main() -> None:
-    """Run the benchmark and print a table."""
+    """Run the benchmark and print a table (with ``--write``, also into docs/BENCHMARKS.md)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["person", "window"], default="person")
     parser.add_argument("--clip-steps", type=int, default=50, help="steps per clip")
@@ -264,12 +264,17 @@ def main() -> None:
     parser.add_argument("--answer-every", type=float, default=3.0, help="person: seconds a pair")
     parser.add_argument("--load", action="store_true", help="person: hfrl train in the background")
     parser.add_argument("--envs", nargs="+", default=None, help="env ids (default: per mode)")
+    add_write_option(parser, "ui-person")
     args = parser.parse_args()
+    if args.mode == "window" and args.section == "ui-person":
+        args.section = "ui-window"
     envs = args.envs or (SUITE if args.mode == "person" else SUITE[:1] + SUITE[6:7])
     machine = f"{platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}"
-    print(f"machine: {machine}, load average {os.getloadavg()[0]:.1f}", flush=True)
+    load_start = os.getloadavg()[0]
+    print(f"machine: {machine}, load average {load_start:.1f}", flush=True)
     drivers = f"SDL_VIDEODRIVER={os.environ['SDL_VIDEODRIVER']} MUJOCO_GL={os.environ['MUJOCO_GL']}"
-    print(f"window {SIZE[0]}x{SIZE[1]}, {drivers}, clips of {args.clip_steps} steps")
+    setting = f"window {SIZE[0]}x{SIZE[1]}, {drivers}, clips of {args.clip_steps} steps"
+    print(setting)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         load = start_load(Path(folder)) if args.load and args.mode == "person" else None
@@ -293,7 +298,8 @@ def main() -> None:
                 load.terminate()
                 load.wait(timeout=30)
     if args.mode == "person":
-        header = {
+        title = "A simulated person beside a training run" if args.load else "A simulated person"
+        columns = {
             "env": "env",
             "first": "first pair after opening, s",
             "median": "answer -> both first frames, median ms",
@@ -302,7 +308,8 @@ def main() -> None:
             "stalls": "stalls",
         }
     else:
-        header = {
+        title = "Frame time and answer latency"
+        columns = {
             "env": "env",
             "frames": "frames/clip",
             "idle": "frame time, prefetcher idle (median / p95)",
@@ -310,7 +317,13 @@ def main() -> None:
             "latency": "answer -> next pair, ms (median / max)",
             "cold": "without prefetch, ms",
         }
-    print_table(header, rows)
+    load_end = os.getloadavg()[0]
+    text = (
+        header(f"{title} (scripts/bench_ui.py --mode {args.mode})")
+        + f"- {setting}; load average {load_start:.1f} at the start, {load_end:.1f} at the end\n\n"
+        + markdown_table(columns, rows)
+    )
+    publish(text, args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,261 @@
+"""Regenerate every generated section of docs/BENCHMARKS.md: one command, ``make bench``.
+
+``REGISTRY`` lists each section: its name (the ``<!-- bench:NAME:start -->`` and
+``<!-- bench:NAME:end -->`` markers around it), the command docs/BENCHMARKS.md documents for
+it, and a rough cost on the 2-core development machine. The runner runs the entries in turn,
+each in its own process with the flag that makes its script write its section, goes on past
+a failing one, and ends with a summary (exit status 1 if any failed). All of them take hours
+on a 2-core machine.
+
+Usage::
+
+    python scripts/bench_all.py                        # every entry
+    python scripts/bench_all.py --only camera refit    # some
+    python scripts/bench_all.py --list                 # the registry
+    python scripts/bench_all.py --dry-run              # the commands, nothing run
+
+Classes:
+    Entry: one section of the docs and the command that writes it.
+
+Functions:
+    command_line: the environment and argument list that run an entry here.
+    run_entries: run entries in turn and report each one's outcome.
+    main: the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = "docs/BENCHMARKS.md"
+ENV_SETTING = re.compile(r"[A-Z_][A-Z0-9_]*=\S*")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One section of a docs file and the command that writes it.
+
+    ``name``: the section (``bench:NAME`` markers in ``doc``). ``command``: the command line the
+    section documents (``python`` stands for this interpreter; leading ``VAR=value`` settings
+    and ``nice`` are kept). ``cost``: rough wall time on the 2-core development machine.
+    ``write``: the flag that makes the script write its section (None: it writes unless given
+    ``--no-write``). ``doc``: the file it writes into.
+    """
+
+    name: str
+    command: str
+    cost: str
+    write: str | None = "--write"
+    doc: str = BENCHMARKS
+
+
+REGISTRY: tuple[Entry, ...] = (
+    Entry(
+        "acrobot-ceiling",
+        "python scripts/bench_acrobot_ceiling.py --episodes 2",
+        "a few minutes (the planner simulates 1,000 steps per step)",
+    ),
+    Entry(
+        "sac",
+        "python scripts/bench_sac.py --steps 5000",
+        "30-60 min (six SAC runs of 5,000 steps, one gradient step per env step)",
+    ),
+    Entry(
+        "sac-20k",
+        "python scripts/bench_sac.py --steps 20000 --seeds 0 --section sac-20k",
+        "about 25 min (three SAC runs of 20,000 steps)",
+    ),
+    Entry(
+        "ui-person",
+        "SDL_VIDEODRIVER=dummy MUJOCO_GL=egl nice -n 10 .venv/bin/python scripts/bench_ui.py "
+        "--load --answers 8",
+        "15-30 min (nine envs, MuJoCo rendered in software, a training run beside it)",
+    ),
+    Entry(
+        "ui-window",
+        "SDL_VIDEODRIVER=dummy MUJOCO_GL=egl .venv/bin/python scripts/bench_ui.py --mode window",
+        "a few minutes",
+    ),
+    Entry(
+        "page",
+        "nice -n 10 python scripts/bench_page.py --answers 30",
+        "2-5 min (renders 66 clips first; needs chromium and Playwright)",
+    ),
+    Entry(
+        "recording",
+        "python scripts/bench_recording.py --steps 10000 --clips 300",
+        "about a minute",
+    ),
+    Entry(
+        "camera",
+        "python scripts/bench_camera.py --size 300 200 --repeat 5",
+        "1-2 min",
+    ),
+    Entry(
+        "reward-model",
+        "python scripts/bench_reward_model.py",
+        "about 3 min (fits on 100, 500 and 2,000 pairs)",
+    ),
+    Entry(
+        "refit",
+        "python scripts/bench_refit.py --envs hfrl/CartPole-v0 hfrl/Pendulum-v0",
+        "10-15 min (22 refits per env and mode)",
+    ),
+    Entry(
+        "device",
+        "python scripts/bench_device.py --steps 8000 --labels 20",
+        "about 2 min on the CPU (more where CUDA adds its rows)",
+    ),
+    Entry(
+        "label-efficiency",
+        "python scripts/bench_label_efficiency.py --seeds 5 --bpref-seeds 1 --jobs 2",
+        "about 30 min (52 runs, two at a time; finished runs are reused)",
+        write=None,
+    ),
+    Entry(
+        "async",
+        "python scripts/bench_async.py --envs cartpole pendulum --seeds 0 1",
+        "about 25 min (four runs at a simulated person's pace, 2-5 s an answer)",
+    ),
+    Entry(
+        "async-fast",
+        "python scripts/bench_async.py --envs cartpole pendulum --seeds 0 1 "
+        "--seconds-per-answer 0.2 0.5 --out runs/bench_async_fast --section async-fast",
+        "about 12 min (four runs, 0.2-0.5 s an answer)",
+    ),
+    Entry(
+        "server",
+        "python scripts/bench_server.py --students 30 60 --minutes 2 --burst-s 10 "
+        "--warmup-s 10 --clips 60",
+        "about 10 min (a class of 30, then 60, beside a training run)",
+    ),
+    Entry(
+        "robust-default",
+        "python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --jobs 2 "
+        "--variant default",
+        "about 20 min (54 runs, two at a time; finished runs are reused)",
+        write=None,
+    ),
+    Entry(
+        "robust-explore",
+        "python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --teachers "
+        "oracle noisy mistake skip --jobs 2 --variant explore --set explore_fraction=0.1",
+        "about 15 min (42 runs, two at a time; finished runs are reused)",
+        write=None,
+    ),
+    Entry(
+        "teaching-1-4",
+        "python scripts/bench_teaching.py --lessons 1 2 3 4 --seeds 0 1 2 3 4 --jobs 2",
+        "about 1 hour (20 lesson runs; lessons unchanged since their run are reused)",
+        write=None,
+        doc="docs/TEACHING.md",
+    ),
+    Entry(
+        "teaching-5-8",
+        "python scripts/bench_teaching.py --lessons 5 6 7 8 --seeds 0 1 2 3 4 --jobs 2",
+        "about 40 min (20 lesson runs; lessons unchanged since their run are reused)",
+        write=None,
+        doc="docs/TEACHING.md",
+    ),
+    Entry(
+        "teaching-9-10",
+        "python scripts/bench_teaching.py --lessons 10 9 --seeds 0 1 2 3 4 --jobs 1",
+        "about 20 min (10 lesson runs; lessons unchanged since their run are reused)",
+        write=None,
+        doc="docs/TEACHING.md",
+    ),
+)
+
+
+def command_line(entry: Entry, python: str = sys.executable) -> tuple[dict[str, str], list[str]]:
+    """The environment settings and the argument list that run ``entry`` from the repository.
+
+    >>> env, argv = command_line(REGISTRY[3], python="PY")
+    >>> env, argv[:4], argv[-1]
+    ({'SDL_VIDEODRIVER': 'dummy', 'MUJOCO_GL': 'egl'}, ['nice', '-n', '10', 'PY'], '--write')
+    """
+    words = shlex.split(entry.command)
+    settings: dict[str, str] = {}
+    while words and ENV_SETTING.fullmatch(words[0]):
+        key, _, value = words.pop(0).partition("=")
+        settings[key] = value
+    at = next(i for i, word in enumerate(words) if Path(word).name.startswith("python"))
+    words[at] = python
+    if entry.write is not None and entry.write not in words:
+        words.append(entry.write)
+    return settings, words
+
+
+def shown(entry: Entry) -> str:
+    """``entry``'s command as it is run, in shell form."""
+    settings, words = command_line(entry)
+    prefix = [f"{key}={shlex.quote(value)}" for key, value in settings.items()]
+    return " ".join([*prefix, shlex.join(words)])
+
+
+def run_entries(entries: list[Entry]) -> list[tuple[Entry, int, float]]:
+    """Run ``entries`` in turn, each in its own process; (entry, exit status, seconds) each."""
+    outcomes = []
+    for number, entry in enumerate(entries, 1):
+        print(f"\n=== [{number}/{len(entries)}] {entry.name} ({entry.cost})", flush=True)
+        print(f"$ {shown(entry)}", flush=True)
+        settings, words = command_line(entry)
+        started = time.monotonic()
+        try:
+            status = subprocess.run(words, cwd=REPO, env={**os.environ, **settings}).returncode
+        except OSError as error:  # the program could not be started at all
+            print(f"{entry.name}: {error}", flush=True)
+            status = 127
+        outcomes.append((entry, status, time.monotonic() - started))
+    return outcomes
+
+
+def summary(outcomes: list[tuple[Entry, int, float]]) -> str:
+    """One line per entry run: ok or its exit status, and its wall time."""
+    lines = ["", "=== summary"]
+    for entry, status, seconds in outcomes:
+        verdict = "ok" if status == 0 else f"FAILED (exit status {status})"
+        lines.append(f"{entry.name:18} {verdict:28} {seconds / 60:6.1f} min  -> {entry.doc}")
+    failed = [entry.name for entry, status, _ in outcomes if status != 0]
+    if failed:
+        lines.append(f"{len(failed)} of {len(outcomes)} failed: {' '.join(failed)}")
+        lines.append(f"rerun them: python scripts/bench_all.py --only {' '.join(failed)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run (or list, or show) the registry's entries; 1 if any failed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="these sections, in this order")
+    parser.add_argument("--list", action="store_true", help="print the registry and stop")
+    parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    args = parser.parse_args(argv)
+    by_name = {entry.name: entry for entry in REGISTRY}
+    unknown = [name for name in args.only or [] if name not in by_name]
+    if unknown:
+        parser.error(f"no section {', '.join(unknown)}; the sections: {' '.join(by_name)}")
+    entries = [by_name[name] for name in args.only] if args.only else list(REGISTRY)
+    if args.list:
+        for entry in entries:
+            print(f"{entry.name:18} {entry.cost}\n{'':18} {entry.command}  -> {entry.doc}")
+        return 0
+    if args.dry_run:
+        for entry in entries:
+            print(shown(entry))
+        return 0
+    outcomes = run_entries(entries)
+    print(summary(outcomes), flush=True)
+    return 1 if any(status != 0 for _, status, _ in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""``make bench``: the section writer of ``scripts/_bench.py`` and the registry and runner of
+``scripts/bench_all.py`` (every benchmark script registered, every marked section of
+docs/BENCHMARKS.md with its entry). Nothing here runs a benchmark."""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).parents[2]
+SCRIPTS = REPO / "scripts"
+MARKER = re.compile(r"<!-- bench:([a-z0-9]+(?:-[a-z0-9]+)*):(start|end) -->")
+DOC = """# Title
+
+Prose before, with trailing spaces   \nand a non-ASCII dash \u2013 kept as it is.
+<!-- bench:camera:start -->
+old camera table
+<!-- bench:camera:end -->
+Prose between.
+
+<!-- bench:refit:start -->
+refit table | 1 |
+<!-- bench:refit:end -->
+tail without a final newline"""
+
+
+def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """``scripts/<name>.py``, imported as the scripts import each other."""
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)  # a dataclass looks its module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return _load("_bench", monkeypatch)
+
+
+@pytest.fixture
+def bench_all(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return _load("bench_all", monkeypatch)
+
+
+def test_the_writer_replaces_its_section_and_keeps_every_other_byte(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_bytes(DOC.encode())
+    bench.write_section("camera", "\n### New\n\n| a |\n|---|\n| 1 |\n\n", path)
+    after = path.read_bytes().decode()
+    head, _, rest = DOC.partition("<!-- bench:camera:start -->")
+    tail = rest[rest.index("<!-- bench:camera:end -->") :]
+    expected = f"{head}<!-- bench:camera:start -->\n### New\n\n| a |\n|---|\n| 1 |\n{tail}"
+    assert after == expected
+    assert "old camera table" not in after  # control: the section did change
+    assert "refit table | 1 |" in after
+    bench.write_section("camera", "### New\n\n| a |\n|---|\n| 1 |", path)
+    assert path.read_bytes().decode() == expected  # writing the same block again changes nothing
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left nothing behind
+
+
+def test_a_missing_section_is_appended_after_the_whole_file(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text(DOC, encoding="utf-8")
+    bench.write_section("device", "| device |", path)
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith(DOC)
+    assert after[len(DOC) :] == (
+        "\n\n<!-- bench:device:start -->\n| device |\n<!-- bench:device:end -->\n"
+    )
+
+
+def test_a_start_marker_without_its_end_is_refused_and_the_file_left_alone(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    path = tmp_path / "BENCHMARKS.md"
+    broken = DOC.replace("<!-- bench:refit:end -->\n", "")
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(bench.SectionError, match=r"bench:refit:start -->.*no.*bench:refit:end"):
+        bench.write_section("refit", "new", path)
+    assert path.read_text(encoding="utf-8") == broken
+    bench.write_section("camera", "new", path)  # control: a whole pair in the same file is fine
+    with pytest.raises(bench.SectionError, match="lower-case"):
+        bench.write_section("Camera Table", "new", path)
+
+
+def test_write_option_is_off_by_default_and_keeps_the_old_flag_name(bench: ModuleType) -> None:
+    import argparse
+
+    parser = bench.add_write_option(argparse.ArgumentParser(), "async", "--write-docs")
+    assert vars(parser.parse_args([])) == {"write": False, "section": "async"}
+    assert parser.parse_args(["--write-docs"]).write
+    assert parser.parse_args(["--write", "--section", "async-fast"]).section == "async-fast"
+
+
+def test_the_doctests_of_the_helpers_hold(bench: ModuleType, bench_all: ModuleType) -> None:
+    for module in (bench, bench_all):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0
+        assert failures == 0
+
+
+def _unregistered_scripts(script_names: list[str], bench_all: ModuleType) -> list[str]:
+    used = {
+        word.removeprefix("scripts/")
+        for entry in bench_all.REGISTRY
+        for word in entry.command.split()
+        if word.startswith("scripts/")
+    }
+    return [name for name in script_names if name not in used]
+
+
+def test_every_benchmark_script_has_an_entry(bench_all: ModuleType) -> None:
+    scripts = sorted(p.name for p in SCRIPTS.glob("bench_*.py") if p.name != "bench_all.py")
+    assert len(scripts) >= 14
+    assert _unregistered_scripts(scripts, bench_all) == []
+    # control: a script added without an entry is caught
+    assert _unregistered_scripts([*scripts, "bench_new.py"], bench_all) == ["bench_new.py"]
+
+
+def test_every_marked_section_has_an_entry_and_every_entry_its_section(
+    bench_all: ModuleType,
+) -> None:
+    doc = (REPO / "docs" / "BENCHMARKS.md").read_text(encoding="utf-8")
+    found = MARKER.findall(doc)
+    starts = [name for name, kind in found if kind == "start"]
+    ends = [name for name, kind in found if kind == "end"]
+    assert sorted(starts) == sorted(set(starts)), "a section is marked twice"
+    assert sorted(starts) == sorted(ends), "a start marker without its end, or the reverse"
+    for name in starts:
+        assert doc.index(f"bench:{name}:start") < doc.index(f"bench:{name}:end"), name
+    registered = {e.name for e in bench_all.REGISTRY if e.doc == bench_all.BENCHMARKS}
+    assert set(starts) == registered
+    names = [entry.name for entry in bench_all.REGISTRY]
+    assert len(names) == len(set(names))
+
+
+def test_each_entry_writes_where_its_script_can(bench_all: ModuleType) -> None:
+    for entry in bench_all.REGISTRY:
+        script = next(w for w in entry.command.split() if w.startswith("scripts/"))
+        source = (REPO / script).read_text(encoding="utf-8")
+        if entry.write == "--write":
+            assert "add_write_option(parser" in source, entry.name
+            assert f'"{entry.name}"' in source or f"--section {entry.name}" in entry.command
+        else:  # it writes unless told not to
+            assert "--no-write" in source or "--no-doc" in source, entry.name
+            assert "--no-write" not in entry.command, entry.name
+
+
+def test_dry_run_prints_every_command_and_runs_none(
+    bench_all: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("--dry-run ran a command")
+
+    monkeypatch.setattr(subprocess, "run", refuse)
+    assert bench_all.main(["--dry-run"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(bench_all.REGISTRY)
+    for line, entry in zip(lines, bench_all.REGISTRY, strict=True):
+        script = next(w for w in entry.command.split() if w.startswith("scripts/"))
+        assert script in line
+        assert sys.executable in line
+        assert line.endswith("--write") == (entry.write == "--write")
+    assert bench_all.main(["--dry-run", "--only", "camera"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1
+
+
+def test_the_runner_goes_on_past_a_failure_and_exits_1(
+    bench_all: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ran: list[list[str]] = []
+
+    def fake_run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        ran.append(argv)
+        failed = any("bench_camera.py" in word for word in argv)
+        return subprocess.CompletedProcess(argv, 3 if failed else 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    assert bench_all.main(["--only", "camera", "ui-window", "device"]) == 1
+    assert len(ran) == 3  # the entries after the failed one ran too
+    assert ran[1][-3:] == ["--mode", "window", "--write"]
+    out = capsys.readouterr().out
+    assert "camera" in out.split("=== summary")[1]
+    assert "FAILED (exit status 3)" in out
+    assert "--only camera" in out
+    assert bench_all.main(["--only", "device", "refit"]) == 0  # control: none failed
+    with pytest.raises(SystemExit):
+        bench_all.main(["--only", "no-such-section"])
