@@ -25,7 +25,7 @@ from hfrl_gym.errors import ConfigError
 REWARD_SOURCES = ("learned", "true", "constant", "random", "goal")
 LIVE_TEACHERS = ("store", "human")
 QUERY_METHODS = ("uniform", "disagreement", "entropy")
-ALGORITHMS = ("ppo", "sac")
+ALGORITHMS = ("ppo", "sac", "dqn")
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,9 @@ class TrainConfig:
     algo: str = field(
         default="ppo",
         metadata={
-            "help": "the RL algorithm: `ppo`, or `sac` (continuous actions; off-policy, its "
-            "replay buffer relabelled by the reward model after every refit, as PEBBLE)"
+            "help": "the RL algorithm: `ppo`; or off-policy, its replay buffer relabelled by "
+            "the reward model after every refit (as PEBBLE): `sac` (continuous actions) or "
+            "`dqn` (discrete actions)"
         },
     )
     labels: int = field(default=100, metadata={"help": "label budget (skips count against it)"})
@@ -249,12 +250,9 @@ class TrainConfig:
             )
         if self.asynchronous:
             _check_async(self)
-        if self.algo not in ALGORITHMS:
-            raise ConfigError(f"--algo must be one of {', '.join(ALGORITHMS)}, got {self.algo!r}")
-        if self.algo == "sac":
-            from agents.sac import check_sac_config
+        from agents.algorithms import check_algo_config
 
-            check_sac_config(self)
+        check_algo_config(self)
         if self.annotator is not None and not self.annotator.strip():
             raise ConfigError("--annotator must not be empty; give the person's name")
         _check_budget(self)

@@ -8,27 +8,29 @@ Format ``hfrl-policy``, version 1, two files side by side (``policy.pt``, ``poli
   policy's ``optimizer`` is ``{"actor": ..., "critic": ..., "ent_coef": ...}`` (the last
   ``None`` for a fixed entropy coefficient), and ``log_ent_coef`` holds its learned
   temperature.
-- ``policy.json``: ``format``, ``format_version``, ``env_id``, ``algorithm`` (``"PPO"`` or
-  ``"SAC"``), ``policy_class``, ``observation_space`` and ``action_space`` (``describe_space``),
-  ``ppo_settings`` or ``sac_settings`` (where the env's settings come from) and ``versions``.
+- ``policy.json``: ``format``, ``format_version``, ``env_id``, ``algorithm`` (``"PPO"``,
+  ``"SAC"`` or ``"DQN"``), ``policy_class``, ``observation_space`` and ``action_space``
+  (``describe_space``), ``ppo_settings``, ``sac_settings`` or ``dqn_settings`` (where the env's
+  settings come from) and ``versions``. A DQN's ``policy`` holds its Q-network and target.
   Nothing in it changes between the saves of one run, so a kill between writing the two files
   leaves a consistent pair; each file is replaced atomically.
 
-A policy is loaded into a new PPO or SAC built for its env (``agents.ppo.untrained_ppo``,
-``agents.sac.untrained_sac`` or the run's own), never through SB3's ``load`` /
-``load_from_zip_file``: SB3's zip
-keeps its settings as cloudpickle, so a crafted ``policy.zip`` in a shared run folder would
-run code. Run folders written before this format keep working: their SB3 ``policy.zip`` is
-opened with ``zipfile`` and only its ``policy.pth`` and ``policy.optimizer.pth`` members (torch
-state dicts) are read, with ``weights_only=True``; its pickled ``data`` member is never read.
+A policy is loaded into a new PPO, SAC or DQN built for its env (``agents.ppo.untrained_ppo``,
+``agents.sac.untrained_sac``, ``agents.dqn.untrained_dqn`` or the run's own), never through
+SB3's ``load`` / ``load_from_zip_file``: SB3's zip keeps its settings as cloudpickle, so a
+crafted ``policy.zip`` in a shared run folder would run code. Run folders written before this
+format keep working: their SB3 ``policy.zip`` is opened with ``zipfile`` and only its
+``policy.pth`` and ``policy.optimizer.pth`` members (torch state dicts) are read, with
+``weights_only=True``; its pickled ``data`` member is never read.
 
 Functions:
-    save_policy: write ``policy.pt`` and ``policy.json`` for a PPO or a SAC.
+    save_policy: write ``policy.pt`` and ``policy.json`` for a PPO, a SAC or a DQN.
     read_policy: the tensors (and metadata) of a ``.pt`` policy or a legacy SB3 ``.zip``.
-    load_policy: put a saved policy into a PPO or SAC of the same env (resume).
+    load_policy: put a saved policy into a PPO, SAC or DQN of the same env (resume).
     load_policy_weights: put a saved policy's weights into an SB3 policy (a KL reference).
     policy_ppo: a new PPO of an env holding a saved policy.
-    policy_model: a new PPO or SAC (as the file says) holding a saved policy (``hfrl video``).
+    policy_model: a new PPO, SAC or DQN (as the file says) holding a saved policy
+        (``hfrl video``).
 """
 
 from __future__ import annotations
@@ -43,10 +45,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from stable_baselines3 import PPO, SAC
+from stable_baselines3 import DQN, PPO, SAC
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.dqn.policies import DQNPolicy
 from stable_baselines3.sac.policies import SACPolicy
 
+from agents.dqn import dqn_settings, untrained_dqn
 from agents.ppo import ppo_settings, untrained_ppo
 from agents.sac import sac_settings, untrained_sac
 from agents.summary import versions
@@ -97,11 +102,11 @@ def _replace(path: Path, write: Any) -> None:
     os.replace(temporary, path)
 
 
-def save_policy(ppo: PPO | SAC, path: str | os.PathLike[str], *, env_id: str | None) -> Path:
+def save_policy(ppo: BaseAlgorithm, path: str | os.PathLike[str], *, env_id: str | None) -> Path:
     """Write ``ppo``'s policy (and optimizers) as ``path`` (``.pt``) and its ``.json``.
 
     Args:
-        ppo: the PPO (or SAC) whose policy is saved.
+        ppo: the PPO (or SAC, or DQN) whose policy is saved.
         path: the ``.pt`` file to write; the ``.json`` beside it is written too.
         env_id: the suite env the policy acts in (checked when it is loaded).
 
@@ -128,10 +133,8 @@ def save_policy(ppo: PPO | SAC, path: str | os.PathLike[str], *, env_id: str | N
         "observation_space": describe_space(ppo.observation_space),
         "action_space": describe_space(ppo.action_space),
     }
-    if algorithm == "SAC":
-        meta["sac_settings"] = None if env_id is None else sac_settings(env_id).source
-    else:
-        meta["ppo_settings"] = None if env_id is None else ppo_settings(env_id).source
+    settings = {"SAC": sac_settings, "DQN": dqn_settings, "PPO": ppo_settings}[algorithm]
+    meta[f"{algorithm.lower()}_settings"] = None if env_id is None else settings(env_id).source
     meta["versions"] = versions()
     _replace(path, lambda temporary: torch.save(state, temporary))
     text = json.dumps(meta, indent=2, allow_nan=False) + "\n"
@@ -139,8 +142,15 @@ def save_policy(ppo: PPO | SAC, path: str | os.PathLike[str], *, env_id: str | N
     return path
 
 
-def _algorithm(model: PPO | SAC) -> str:
-    return "SAC" if isinstance(model, SAC) else "PPO"
+def _algorithm(model: BaseAlgorithm) -> str:
+    return "SAC" if isinstance(model, SAC) else "DQN" if isinstance(model, DQN) else "PPO"
+
+
+def _policy_algorithm(policy: BasePolicy) -> str:
+    """The algorithm whose policy class ``policy`` is."""
+    if isinstance(policy, SACPolicy):
+        return "SAC"
+    return "DQN" if isinstance(policy, DQNPolicy) else "PPO"
 
 
 def _sac_extra_state(sac: SAC) -> dict[str, Any]:
@@ -257,7 +267,7 @@ def _check_meta(saved: SavedPolicy, policy: BasePolicy, path: Path) -> None:
     meta = saved.meta
     if meta is None:
         return
-    expected = "SAC" if isinstance(policy, SACPolicy) else "PPO"
+    expected = _policy_algorithm(policy)
     if saved.algorithm != expected:
         raise ConfigError(
             f"{path} is a {saved.algorithm} policy, not a {expected} one; pass a policy "
@@ -279,7 +289,7 @@ def _put_weights(policy: BasePolicy, saved: SavedPolicy, path: Path) -> None:
         policy.load_state_dict(saved.policy)
     except (RuntimeError, KeyError, ValueError, TypeError) as error:
         raise ConfigError(
-            f"{path} is not a {'SAC' if isinstance(policy, SACPolicy) else 'PPO'} policy of "
+            f"{path} is not a {_policy_algorithm(policy)} policy of "
             f"this env's architecture ({_one_line(error)[:120]}); "
             "pass a policy saved for the same env"
         ) from None
@@ -303,7 +313,7 @@ def load_policy_weights(
     return policy
 
 
-def load_policy(ppo: PPO | SAC, path: str | os.PathLike[str], *, env_id: str | None) -> None:
+def load_policy(ppo: BaseAlgorithm, path: str | os.PathLike[str], *, env_id: str | None) -> None:
     """Put a saved policy and its optimizer state into ``ppo`` (a run being resumed).
 
     A SAC gets its actor's, critics' and temperature's optimizers and its learned
@@ -355,8 +365,9 @@ def policy_ppo(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) -> P
     return ppo
 
 
-def policy_model(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) -> PPO | SAC:
-    """A new PPO or SAC (the file's ``algorithm``) of ``env_id`` holding the saved policy (CPU).
+def policy_model(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) -> BaseAlgorithm:
+    """A new PPO, SAC or DQN (the file's ``algorithm``) of ``env_id`` holding the saved policy
+    (CPU).
 
     The file is read and checked before the model is built.
     """
@@ -364,9 +375,10 @@ def policy_model(env_id: str, path: str | os.PathLike[str], *, seed: int = 0) ->
     saved = read_policy(path, env_id=env_id)
     if saved.algorithm == "PPO":
         return policy_ppo(env_id, path, seed=seed)
-    if saved.algorithm != "SAC":
+    untrained = {"SAC": untrained_sac, "DQN": untrained_dqn}.get(saved.algorithm)
+    if untrained is None:
         raise ConfigError(f"{path} is a policy of an unknown algorithm {saved.algorithm!r}; {_FIX}")
-    sac = untrained_sac(env_id, seed=seed)
-    _check_meta(saved, sac.policy, path)
-    _put_weights(sac.policy, saved, path)
-    return sac
+    model = untrained(env_id, seed=seed)
+    _check_meta(saved, model.policy, path)
+    _put_weights(model.policy, saved, path)
+    return model

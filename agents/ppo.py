@@ -27,35 +27,16 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
+from agents.run_progress import RunProgress
 from hfrl_gym.envs import get_spec, make_env
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.wrappers.end_absorbed import TruncateAbsorbed
 from hfrl_gym.wrappers.record_clips import RecordClips
 
 
-class RoundsPPO(PPO):
-    """PPO whose learning-rate and clip-range schedules span the whole run, not one round.
-
-    The RLHF loop calls ``learn`` once per round (``reset_num_timesteps=False``). SB3 computes
-    a schedule's progress per call, so a linear schedule would decay to 0 at the end of every
-    round; here progress is ``num_timesteps / total_env_steps`` of the run.
-
-    Attributes:
-        total_env_steps: PPO env steps of the whole run (``None``: SB3's per-call progress).
-        hold_schedules: keep the schedules at their initial values (progress stays at its
-            start), for a reward that keeps changing: decaying schedules would spend their
-            large steps on the first, poorest learned reward.
-    """
-
-    total_env_steps: int | None = None
-    hold_schedules: bool = False
-
-    def _update_current_progress_remaining(self, num_timesteps: int, total_timesteps: int) -> None:
-        if self.hold_schedules:
-            self._current_progress_remaining = 1.0
-            return
-        total = total_timesteps if self.total_env_steps is None else self.total_env_steps
-        self._current_progress_remaining = max(0.0, 1.0 - num_timesteps / total)
+class RoundsPPO(RunProgress, PPO):
+    """PPO whose learning-rate and clip-range schedules span the whole run, not one round
+    (``agents.run_progress.RunProgress``: ``total_env_steps``, ``hold_schedules``)."""
 
 
 def linear_schedule(initial: float) -> Callable[[float], float]:

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stable_baselines3.common.vec_env import VecEnv
-
-from agents.callbacks import Progress
 from agents.policy_file import load_policy, save_policy
 from agents.ppo import PPOHyperparameters, RoundsPPO, make_ppo
 from agents.rounds_agent import RoundsAgent
-from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
 
 
 class PPOAgent(RoundsAgent):
@@ -31,7 +27,7 @@ class PPOAgent(RoundsAgent):
         reward: the reward PPO sees in place of the env's; ``None`` keeps the env's.
         seed: seeds PPO and evaluation.
         device: a resolved torch device name.
-        ppo_budget: PPO's env steps over the whole run (its schedules span them).
+        env_step_budget: PPO's env steps over the whole run (its schedules span them).
         tensorboard_log: SB3's TensorBoard folder, or ``None``.
         hyperparameters: PPO's settings (default: the env's, ``agents.ppo``).
         eval_episodes: episodes per true-return evaluation.
@@ -42,38 +38,20 @@ class PPOAgent(RoundsAgent):
     name = "ppo"
     model: RoundsPPO
 
-    def __init__(
+    def _make_model(
         self,
-        env_id: str,
-        venv: VecEnv,
-        reward: BatchRewardFunction | None,
         *,
-        seed: int,
-        device: str,
-        ppo_budget: int | None,
-        tensorboard_log: Path | None = None,
-        hyperparameters: PPOHyperparameters | None = None,
-        eval_episodes: int = 10,
-        goal: str = "task",
-        progress: Progress | None = None,
-    ) -> None:
-        super().__init__(
-            env_id,
-            venv,
-            reward,
-            seed=seed,
-            device=device,
-            eval_episodes=eval_episodes,
-            goal=goal,
-            progress=progress,
-        )
-        self.model = make_ppo(
+        total_env_steps: int | None,
+        tensorboard_log: str | None,
+        hyperparameters: PPOHyperparameters | None,
+    ) -> RoundsPPO:
+        return make_ppo(
             self.train_venv,
-            env_id,
-            seed=seed,
-            device=device,
-            tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
-            total_env_steps=ppo_budget,
+            self.env_id,
+            seed=self.seed,
+            device=self.device,
+            tensorboard_log=tensorboard_log,
+            total_env_steps=total_env_steps,
             hyperparameters=hyperparameters,
         )
 

@@ -7,7 +7,8 @@ Functions:
 
 Classes:
     Learner, RewardFit, Checkpoint: what the loop needs of the agent, the reward fitter and
-        the run checkpoint (``PPOAgent`` or ``SACAgent``, ``RewardFitter``, ``RunCheckpoint``).
+        the run checkpoint (``PPOAgent``, ``SACAgent`` or ``DQNAgent``; ``RewardFitter``;
+        ``RunCheckpoint``).
     LoopParts: the parts one run's loop calls.
 
 Each round: the clips of the latest experience (round 0: of the untrained policy) -> pairs
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from agents.algorithms import rollout_shape
 from agents.answerers import Answerer, ScriptedAnswerer, StoreAnswerers
 from agents.callbacks import Progress
 from agents.checkpoint import RunCheckpoint, RunState, WallClock
@@ -33,6 +35,7 @@ from agents.config import TrainConfig, ensure_writable
 from agents.evaluate import Evaluation
 from agents.faults import phase_hook_from_env, with_phase_hook
 from agents.kl_penalty import kl_penalty_for_run
+from agents.offpolicy_agent import OFF_POLICY_AGENTS
 from agents.pair_selector import PairSelector, asked_clips, post_pairs
 from agents.plan import RunPlan
 from agents.policy_file import read_policy
@@ -42,7 +45,6 @@ from agents.reward_fitter import RewardFitter, Spaces, fit_config, new_reward_mo
 from agents.rewards import ConstantReward, GoalReward
 from agents.rounds_agent import RoundsAgent
 from agents.run_folder import RunFolder
-from agents.sac import rollout_shape
 from agents.status_hooks import StatusReporter, with_status
 from agents.summary import finish_run
 from hfrl_gym.clips import Clip
@@ -304,15 +306,12 @@ def build_parts(
     common = {"seed": config.seed, "device": device, "tensorboard_log": run.tensorboard_dir}
     common |= {"eval_episodes": config.eval_episodes, "goal": config.goal, "progress": progress}
     agent: RoundsAgent
-    if config.algo == "sac":  # (validated: no PPO-only settings)
-        from agents.sac_agent import SACAgent
-
-        budget, buffer_path = plan.ppo_budget, run.replay_buffer_path
-        agent = SACAgent(
-            config.env, venv, reward, env_step_budget=budget, buffer_path=buffer_path, **common
-        )
+    common["env_step_budget"] = plan.ppo_budget
+    if config.algo in OFF_POLICY_AGENTS:  # (validated: no PPO-only settings)
+        off_policy = OFF_POLICY_AGENTS[config.algo]
+        agent = off_policy(config.env, venv, reward, buffer_path=run.replay_buffer_path, **common)
     else:
-        agent = PPOAgent(config.env, venv, reward, ppo_budget=plan.ppo_budget, **common)
+        agent = PPOAgent(config.env, venv, reward, **common)
         agent.ppo.hold_schedules = config.ppo_schedule == "hold"
     if resume:
         agent.restore(run.saved_policy(), ppo_steps=state.ppo_steps, env_steps=state.env_steps)

@@ -3,11 +3,15 @@
 Classes:
     RoundsAgent: an SB3 algorithm on the training envs, on whatever reward it is given: it
         records clips, explores, trains, and is evaluated on the true return. ``PPOAgent``
-        (``agents.ppo_agent``) and ``SACAgent`` (``agents.sac_agent``) add how their
-        algorithm is built, saved and restored.
+        (``agents.ppo_agent``), ``SACAgent`` and ``DQNAgent`` (``agents.offpolicy_agent``)
+        add how their algorithm is built (:meth:`RoundsAgent._make_model`), saved and
+        restored.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
@@ -24,7 +28,8 @@ from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
 
 
 class RoundsAgent:
-    """An SB3 algorithm (:attr:`model`, made by the subclass) trained on ``reward`` in ``venv``.
+    """An SB3 algorithm (:attr:`model`, made by :meth:`_make_model`) trained on ``reward`` in
+    ``venv``.
 
     ``venv``'s sub-envs are ``Monitor(RecordClips(...))`` (``agents.ppo.make_training_venv``):
     the clips and true-return episodes of the experience are harvested as it learns, and
@@ -36,6 +41,10 @@ class RoundsAgent:
         reward: the reward the agent sees in place of the env's; ``None`` keeps the env's.
         seed: seeds the algorithm and evaluation.
         device: a resolved torch device name.
+        env_step_budget: the algorithm's env steps over the whole run (its schedules span
+            them; an off-policy replay buffer holds no more), or ``None``.
+        tensorboard_log: SB3's TensorBoard folder, or ``None``.
+        hyperparameters: the algorithm's settings (default: the env's).
         eval_episodes: episodes per true-return evaluation.
         goal: the goal evaluated beside the task (``task``: the task itself).
         progress: the run's progress bar (an SB3 callback), or ``None``.
@@ -56,6 +65,9 @@ class RoundsAgent:
         *,
         seed: int,
         device: str,
+        env_step_budget: int | None,
+        tensorboard_log: Path | None = None,
+        hyperparameters: Any = None,
         eval_episodes: int = 10,
         goal: str = "task",
         progress: Progress | None = None,
@@ -68,6 +80,17 @@ class RoundsAgent:
         self.env_steps = 0
         self.extra_callbacks: list[BaseCallback] = []
         self._round = 0
+        self.model = self._make_model(
+            total_env_steps=env_step_budget,
+            tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
+            hyperparameters=hyperparameters,
+        )
+
+    def _make_model(
+        self, *, total_env_steps: int | None, tensorboard_log: str | None, hyperparameters: Any
+    ) -> BaseAlgorithm:
+        """The SB3 algorithm on :attr:`train_venv` (the subclass's)."""
+        raise NotImplementedError
 
     def policy_name(self, *, learning: bool = False) -> str:
         """The acting policy's provenance: seed, round and the algorithm's env steps so far.

@@ -73,7 +73,8 @@ class RunFolder:
         self.reward_model_dir = self.root / "reward_model"
         self.policy_path = self.root / "policy.pt"
         self.legacy_policy_path = self.root / "policy.zip"
-        self.replay_buffer_path = self.root / "replay_buffer.npz"  # SAC's (agents.sac_agent)
+        # an off-policy agent's (agents.offpolicy_agent)
+        self.replay_buffer_path = self.root / "replay_buffer.npz"
         self.metrics_path = self.root / "metrics.csv"
         self.episodes_path = self.root / "episodes.csv"
         self.tensorboard_dir = self.root / "tensorboard"

@@ -2,8 +2,6 @@
 
 Functions:
     sac_settings: the SAC hyperparameters of a continuous-action suite env, with their source.
-    check_sac_config: refuse a training config SAC cannot run (``TrainConfig.validate``).
-    rollout_shape: sub-envs and env steps per rollout of an env under PPO or SAC.
     make_sac: an SB3 SAC on a VecEnv with a suite env's settings.
     untrained_sac: a SAC of a suite env's settings that is not trained (a policy container).
 
@@ -21,17 +19,13 @@ reserve the zoo's million rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stable_baselines3 import SAC
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-from agents.ppo import ppo_settings
 from hfrl_gym.envs import get_spec, make_env
 from hfrl_gym.errors import ConfigError
-
-if TYPE_CHECKING:
-    from agents.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -154,38 +148,9 @@ def sac_settings(env_id: str) -> SACSettings:
     if spec.action.startswith("Discrete"):
         raise ConfigError(
             f"--algo sac needs continuous actions, and {env_id} has {spec.action}; use "
-            "--algo ppo for it, or pick a continuous env (`hfrl envs`)"
+            "--algo ppo or dqn for it, or pick a continuous env (`hfrl envs`)"
         )
     return SETTINGS.get(env_id, _MUJOCO if spec.mujoco else SACSettings())
-
-
-def check_sac_config(config: TrainConfig) -> None:
-    """Refuse ``--algo sac`` where it cannot run (discrete actions) or with what only PPO has
-    (``--async``, a KL penalty or reference, held PPO schedules): one ``ConfigError``."""
-    sac_settings(config.env)  # a discrete-action env is refused here
-    ppo_only = {
-        "--async": config.asynchronous,
-        "--kl-coef": config.kl_coef > 0,
-        "--reference": config.reference is not None,
-        "--ppo-schedule hold": config.ppo_schedule != "run",
-    }
-    for flag, given in ppo_only.items():
-        if given:
-            raise ConfigError(f"{flag} is for PPO; leave it out with --algo sac")
-
-
-def rollout_shape(env_id: str, algo: str) -> tuple[int, int]:
-    """``(num_envs, rollout_env_steps)`` of ``env_id``'s settings under ``algo``.
-
-    Example:
-        >>> rollout_shape("hfrl/Pendulum-v0", "ppo"), rollout_shape("hfrl/Pendulum-v0", "sac")
-        ((4, 4096), (1, 1))
-    """
-    if algo == "sac":
-        settings = sac_settings(env_id)
-        return settings.num_envs, settings.rollout_env_steps
-    ppo = ppo_settings(env_id)
-    return ppo.num_envs, ppo.ppo.rollout_env_steps(ppo.num_envs)
 
 
 def make_sac(

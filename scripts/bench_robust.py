@@ -12,9 +12,10 @@ Budgets and algorithms are declared in ``BUDGETS`` before any run (the issue's c
 200 labels and 200k env steps; CartPole 50 labels and 100k; Pendulum 200 labels and 50k).
 
 Runs go in ``--out/<variant>/<env>/<tag>-s<seed>`` (references and controls in
-``--out/reference``); a finished run with the same settings is reused, an interrupted one
-resumed, so the command can be stopped and run again: a run that failed or was lost is listed
-under the tables, and running the command again runs only what is not finished.
+``--out/reference``; ``<env>-<algo>`` for an algorithm other than PPO, ``--algo`` or declared);
+a finished run with the same settings is reused, an interrupted one resumed, so the command can
+be stopped and run again: a run that failed or was lost is listed under the tables, and running
+the command again runs only what is not finished.
 
 Where runs run (agents/sweep.py): ``--backend process`` (the default), ``--jobs`` at a time on
 this machine, every usable core unless told (a run uses one); ``--backend ray``, one Ray task
@@ -45,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from agents.config import TrainConfig  # noqa: E402
+from agents.config import ALGORITHMS, TrainConfig  # noqa: E402
 from agents.sweep import (  # noqa: E402
     BACKENDS,
     SweepResult,
@@ -81,6 +82,18 @@ REFERENCE_PINS = {"explore_fraction": 0.0, "label_decay": 0.8}
 CONTROLS = ("constant", "random")
 
 
+def algorithm(args: argparse.Namespace, name: str) -> str:
+    """The algorithm of ``name``'s runs: ``--algo``'s, or the env's declared one."""
+    return getattr(args, "algo", None) or BUDGETS[name].algorithm
+
+
+def env_folder(args: argparse.Namespace, name: str) -> str:
+    """The folder of ``name``'s runs in a variant: ``<env>`` for PPO, ``<env>-<algo>``
+    otherwise, so runs of two algorithms never replace each other."""
+    algo = algorithm(args, name)
+    return name if algo == "ppo" else f"{name}-{algo}"
+
+
 def _config(budget: Budget, out: Path, **fields: object) -> TrainConfig:
     return TrainConfig(env=budget.env, steps=budget.steps, out=str(out), video=False, **fields)
 
@@ -90,13 +103,14 @@ def _run(
 ) -> tuple[str, str, str, int, TrainConfig]:
     """One run of the matrix; RLHF runs get the env's label budget and ``--set``'s changes."""
     budget = BUDGETS[name]
-    folder = args.out / (args.variant if kind == "rlhf" else "reference") / name
+    folder = args.out / (args.variant if kind == "rlhf" else "reference") / env_folder(args, name)
     config = TrainConfig(
         env=budget.env,
         steps=budget.steps,
         seed=seed,
         out=str(folder / f"{tag}-s{seed}"),
         video=False,
+        algo=algorithm(args, name),
         **fields,
     )
     if kind == "rlhf":
@@ -144,7 +158,7 @@ def tables(runs: list, results: list[SweepResult], args: argparse.Namespace) -> 
         budget = BUDGETS[name]
         lines += [
             f"#### {budget.env}: {budget.labels} labels, {budget.steps:,} env steps, "
-            f"{budget.algorithm.upper()}",
+            f"{algorithm(args, name).upper()}",
             "",
             "| run | normalised return, mean | per seed | raw return per seed |",
             "|---|---|---|---|",
@@ -166,7 +180,9 @@ def tables(runs: list, results: list[SweepResult], args: argparse.Namespace) -> 
                 raw.append(_score(result))
                 norm.append(normalised_return(raw[-1], random=bottom, reference=reference))
             label = {"rlhf": f"RLHF, {tag}", "control": f"{tag} reward (control)"}.get(
-                kind, f"PPO on the {'true reward' if goal == 'task' else goal + ' goal'}"
+                kind,
+                f"{algorithm(args, name).upper()} on the "
+                f"{'true reward' if goal == 'task' else goal + ' goal'}",
             )
             if kind == "rlhf" and goal != "task":
                 label = f"RLHF, oracle judging {goal}"
@@ -207,8 +223,9 @@ def compare(args: argparse.Namespace) -> str:
             for teacher in args.teachers:
                 values = []
                 for seed in args.seeds:
-                    run = args.out / variant / name / f"{teacher}-s{seed}" / "summary.json"
-                    ref = args.out / "reference" / name / f"true-s{seed}" / "summary.json"
+                    folder = env_folder(args, name)
+                    run = args.out / variant / folder / f"{teacher}-s{seed}" / "summary.json"
+                    ref = args.out / "reference" / folder / f"true-s{seed}" / "summary.json"
                     if not (run.exists() and ref.exists()):
                         values.append(math.nan)
                         continue
@@ -274,6 +291,10 @@ def main() -> None:
     parser.add_argument("--goals", action="store_true", help="also teach the alternative goals")
     parser.add_argument("--variant", default="default", help="names the RLHF runs and section")
     parser.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--algo", choices=ALGORITHMS, help="every run (references and controls too) with this "
+        "algorithm in place of each env's declared one (BUDGETS); its runs in <env>-<algo>"
+    )  # fmt: skip
     parser.add_argument(
         "--jobs", type=int, help="runs at a time (default: every usable core; a run uses one)"
     )

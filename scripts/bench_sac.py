@@ -27,8 +27,8 @@ from _bench import add_write_option, best_seconds, header, publish, table
 from stable_baselines3.common.buffers import ReplayBuffer
 
 from agents.config import TrainConfig
+from agents.offpolicy_agent import relabel_buffer
 from agents.rlhf_loop import train
-from agents.sac_agent import relabel_buffer
 from hfrl_gym.envs import make_env
 from hfrl_gym.reward_model import RewardModel
 

@@ -220,7 +220,7 @@ def lesson_agent(
         reward,
         seed=seed,
         device="cpu",
-        ppo_budget=None,
+        env_step_budget=None,
         hyperparameters=hyperparameters,
     )
 

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from agents.config import TrainConfig
+from agents.offpolicy_agent import SACAgent, load_buffer, relabel_buffer, save_buffer
 from agents.policy_file import load_policy, policy_model, save_policy
 from agents.ppo import make_training_venv, untrained_ppo
 from agents.reward_fitter import new_reward_model
 from agents.sac import SACHyperparameters, sac_settings, untrained_sac
-from agents.sac_agent import SACAgent, load_buffer, relabel_buffer, save_buffer
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.clips import ClipPair
 from hfrl_gym.errors import ConfigError
@@ -220,8 +220,8 @@ def test_policy_files_say_their_algorithm(tmp_path: Path) -> None:
 def test_sac_is_refused_where_it_cannot_run() -> None:
     with pytest.raises(ConfigError, match=r"--algo sac needs continuous actions.*Discrete"):
         TrainConfig(env="hfrl/CartPole-v0", algo="sac").validate()
-    with pytest.raises(ConfigError, match="--algo must be one of ppo, sac"):
-        TrainConfig(env=PENDULUM, algo="dqn").validate()
+    with pytest.raises(ConfigError, match="--algo must be one of ppo, sac, dqn"):
+        TrainConfig(env=PENDULUM, algo="a2c").validate()
     with pytest.raises(ConfigError, match="--kl-coef is for PPO"):
         TrainConfig(env=PENDULUM, algo="sac", kl_coef=0.1).validate()
     assert TrainConfig(env=PENDULUM, algo="sac").validate().algo == "sac"

@@ -1,20 +1,25 @@
-"""The SAC agent of the loop (``hfrl train --algo sac``): off-policy RLHF, as PEBBLE.
+"""The off-policy agents of the loop (``hfrl train --algo sac|dqn``): off-policy RLHF, as PEBBLE.
 
 PEBBLE (Lee et al. 2021) trains SAC on the learned reward. A replay buffer keeps transitions
 scored by earlier reward models, so after every refit all of it is **relabelled** by the new
 model, in batches, exactly as ``VecLearnedReward`` scores a new step: the same
-``predict_rewards(obs, action, next_obs)``, with the action the env was given (SB3 stores it
-rescaled to [-1, 1]; it is mapped back) and the episode's last observation as the next one.
-The state-entropy exploration before the first queries (``agents.exploration``) is the
-unsupervised pre-training; after it the critics, which learned the intrinsic reward's values,
-start afresh, as in PEBBLE. The true reward never enters the buffer: the env's reward is
-replaced before SB3 sees the step (``info["true_reward"]`` is not stored).
+``predict_rewards(obs, action, next_obs)``, with the action the env was given (SAC stores it
+rescaled to [-1, 1]; it is mapped back; DQN stores the discrete action itself) and the
+episode's last observation as the next one. The state-entropy exploration before the first
+queries (``agents.exploration``) is the unsupervised pre-training; after it SAC's critics,
+which learned the intrinsic reward's values, start afresh, as in PEBBLE. DQN keeps its
+Q-network: it is DQN's policy too (PEBBLE keeps the explorer's actor), and the relabelled
+buffer's targets retrain its values. The true reward never enters the buffer: the env's reward
+is replaced before SB3 sees the step (``info["true_reward"]`` is not stored).
 
 The buffer is saved with each checkpoint as ``.npz`` arrays (``np.load(allow_pickle=False)``
 reads it back: a crafted file runs no code), so a resumed run continues with the same buffer.
 
 Classes:
-    SACAgent: SAC, its training envs and replay buffer, with ``PPOAgent``'s interface.
+    OffPolicyAgent: an SB3 off-policy algorithm, its training envs and its replay buffer,
+        relabelled when the reward changes, with ``PPOAgent``'s interface.
+    SACAgent: SAC (continuous actions).
+    DQNAgent: DQN (discrete actions).
 
 Functions:
     relabel_buffer: recompute every stored reward with a reward function, in batches.
@@ -28,14 +33,16 @@ import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from stable_baselines3 import SAC
 from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.callbacks import Progress
+from agents.dqn import DQNHyperparameters, RoundsDQN, make_dqn
 from agents.policy_file import load_policy, save_policy
 from agents.rounds_agent import RoundsAgent
 from agents.sac import SACHyperparameters, make_sac
@@ -137,30 +144,17 @@ def load_buffer(buffer: ReplayBuffer, path: Path) -> None:
     buffer.pos, buffer.full = pos % buffer.buffer_size, full
 
 
-class SACAgent(RoundsAgent):
-    """SAC training on ``reward`` (``None``: the env's own reward) in ``venv``.
+class OffPolicyAgent(RoundsAgent):
+    """An SB3 off-policy algorithm training on ``reward`` (``None``: the env's own) in ``venv``.
 
-    Args:
-        env_id: the suite env (its SAC settings, and where the policy is evaluated).
-        venv: the training envs.
-        reward: the reward SAC sees in place of the env's; ``None`` keeps the env's.
-        seed: seeds SAC and evaluation.
-        device: a resolved torch device name (the networks and sampled batches live there).
-        env_step_budget: SAC's env steps over the whole run (the replay buffer's size at
-            most).
+    Args (beyond ``RoundsAgent``'s):
         buffer_path: where the replay buffer is saved and restored (``None``: never).
-        tensorboard_log: SB3's TensorBoard folder, or ``None``.
-        hyperparameters: SAC's settings (default: the env's, ``agents.sac``).
-        eval_episodes: episodes per true-return evaluation.
-        goal: the goal evaluated beside the task (``task``: the task itself).
-        progress: the run's progress bar (an SB3 callback), or ``None``.
 
     Attributes:
         relabelled: transitions relabelled in this process, over all passes.
     """
 
-    name = "sac"
-    model: SAC
+    model: OffPolicyAlgorithm
 
     def __init__(
         self,
@@ -168,50 +162,27 @@ class SACAgent(RoundsAgent):
         venv: VecEnv,
         reward: BatchRewardFunction | None,
         *,
-        seed: int,
-        device: str,
-        env_step_budget: int | None,
         buffer_path: Path | None = None,
-        tensorboard_log: Path | None = None,
-        hyperparameters: SACHyperparameters | None = None,
-        eval_episodes: int = 10,
-        goal: str = "task",
-        progress: Progress | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            env_id,
-            venv,
-            reward,
-            seed=seed,
-            device=device,
-            eval_episodes=eval_episodes,
-            goal=goal,
-            progress=progress,
-        )
-        self.model = make_sac(
-            self.train_venv,
-            env_id,
-            seed=seed,
-            device=device,
-            tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
-            total_env_steps=env_step_budget,
-            hyperparameters=hyperparameters,
-        )
+        super().__init__(env_id, venv, reward, **kwargs)
         self.buffer_path = buffer_path
         self.relabelled = 0
         self._exploring = False
         self._labelled_by = self._reward_version()
 
     @property
-    def sac(self) -> SAC:
-        """The SB3 SAC (:attr:`model`)."""
-        return self.model
-
-    @property
     def replay_buffer(self) -> ReplayBuffer:
-        """SAC's replay buffer."""
+        """The algorithm's replay buffer."""
         assert self.model.replay_buffer is not None
         return self.model.replay_buffer
+
+    def _env_actions(self, stored: np.ndarray) -> np.ndarray:
+        """The actions the env was given, from the buffer's stored ones (as they are)."""
+        return stored
+
+    def _reset_values(self) -> None:
+        """Forget the values learned on the exploration's intrinsic reward (nothing here)."""
 
     def _reward_version(self) -> tuple[int, int] | None:
         """Which learned reward, and after how many fits, scores new steps (``None``: the
@@ -225,9 +196,7 @@ class SACAgent(RoundsAgent):
         """Score every stored transition with the current learned reward; return how many."""
         assert isinstance(self.train_venv, VecLearnedReward)
         count = relabel_buffer(
-            self.replay_buffer,
-            self.train_venv.reward_fn,
-            env_actions=self.model.policy.unscale_action,
+            self.replay_buffer, self.train_venv.reward_fn, env_actions=self._env_actions
         )
         self.relabelled += count
         self._labelled_by = self._reward_version()
@@ -239,7 +208,7 @@ class SACAgent(RoundsAgent):
             self.relabel()
 
     def explore(self, num_env_steps: int, *, round_index: int) -> list[Clip]:
-        """Pre-train on the state-entropy reward (PEBBLE), then reset the critics.
+        """Pre-train on the state-entropy reward (PEBBLE), then :meth:`_reset_values`.
 
         The buffer keeps the exploration's transitions; the next :meth:`train` relabels them
         with the learned reward. Returns the clips of the exploration.
@@ -250,22 +219,13 @@ class SACAgent(RoundsAgent):
         finally:
             self._exploring = False
         self._labelled_by = None  # the buffer holds intrinsic rewards
-        self._reset_critics()
+        self._reset_values()
         return clips
-
-    def _reset_critics(self) -> None:
-        """New critic weights (drawn from torch's seeded generator), target copied, fresh
-        optimizer moments: the values of the intrinsic reward are not the task's."""
-        for layer in self.model.critic.modules():
-            if isinstance(layer, torch.nn.Linear):
-                layer.reset_parameters()
-        self.model.critic_target.load_state_dict(self.model.critic.state_dict())
-        self.model.critic.optimizer.state.clear()
 
     def restore(self, policy_path: Path | None, *, ppo_steps: int, env_steps: int) -> None:
         """Load a checkpoint's policy, optimizers and replay buffer, and step counts (resume).
 
-        ``ppo_steps``: SAC's own env steps (``state.json`` names them for both algorithms).
+        ``ppo_steps``: the algorithm's own env steps (``state.json`` names them for all).
         """
         if policy_path is not None:
             load_policy(self.model, policy_path, env_id=self.env_id)
@@ -280,3 +240,73 @@ class SACAgent(RoundsAgent):
         save_policy(self.model, policy_path, env_id=self.env_id)
         if self.buffer_path is not None:
             save_buffer(self.replay_buffer, self.buffer_path)
+
+
+class SACAgent(OffPolicyAgent):
+    """SAC (``agents.sac``'s settings of the env, or ``hyperparameters``)."""
+
+    name = "sac"
+    model: SAC
+
+    def _make_model(
+        self,
+        *,
+        total_env_steps: int | None,
+        tensorboard_log: str | None,
+        hyperparameters: SACHyperparameters | None,
+    ) -> SAC:
+        return make_sac(
+            self.train_venv,
+            self.env_id,
+            seed=self.seed,
+            device=self.device,
+            tensorboard_log=tensorboard_log,
+            total_env_steps=total_env_steps,
+            hyperparameters=hyperparameters,
+        )
+
+    @property
+    def sac(self) -> SAC:
+        """The SB3 SAC (:attr:`model`)."""
+        return self.model
+
+    def _env_actions(self, stored: np.ndarray) -> np.ndarray:
+        """SB3 stores SAC's actions rescaled to [-1, 1]: the env's are mapped back."""
+        return self.model.policy.unscale_action(stored)
+
+    def _reset_values(self) -> None:
+        """New critic weights (drawn from torch's seeded generator), target copied, fresh
+        optimizer moments: the values of the intrinsic reward are not the task's."""
+        for layer in self.model.critic.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.reset_parameters()
+        self.model.critic_target.load_state_dict(self.model.critic.state_dict())
+        self.model.critic.optimizer.state.clear()
+
+
+class DQNAgent(OffPolicyAgent):
+    """DQN (``agents.dqn``'s settings of the env, or ``hyperparameters``)."""
+
+    name = "dqn"
+    model: RoundsDQN
+
+    def _make_model(
+        self,
+        *,
+        total_env_steps: int | None,
+        tensorboard_log: str | None,
+        hyperparameters: DQNHyperparameters | None,
+    ) -> RoundsDQN:
+        return make_dqn(
+            self.train_venv,
+            self.env_id,
+            seed=self.seed,
+            device=self.device,
+            tensorboard_log=tensorboard_log,
+            total_env_steps=total_env_steps,
+            hyperparameters=hyperparameters,
+        )
+
+
+OFF_POLICY_AGENTS: dict[str, type[OffPolicyAgent]] = {"sac": SACAgent, "dqn": DQNAgent}
+"""The off-policy agent of each ``--algo`` value that has one."""
