@@ -29,7 +29,6 @@ Functions:
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -206,10 +205,9 @@ def train_agent(spec: AgentSpec) -> AgentResult:
         if not any(answer.target is not None for _, answer in labelled):
             return AgentResult(spec.name, len(labelled), None, None, "no verdicts to fit on")
         reward = fit_reward_model(spec.env_id, labelled, seed=spec.seed)
-    factory = None
-    if spec.absorbing_steps > 0:  # the run's training episodes (TruncateAbsorbed)
-        factory = functools.partial(_absorbing_env, spec.env_id, spec.absorbing_steps)
-    agent = lesson_agent(spec.env_id, reward, seed=spec.seed, env_factory=factory)
+    agent = lesson_agent(  # the run's training episodes (TruncateAbsorbed)
+        spec.env_id, reward, seed=spec.seed, absorbing_steps=spec.absorbing_steps
+    )
     try:
         agent.train(spec.num_env_steps, round_index=0)
     finally:
@@ -222,13 +220,6 @@ def train_agent(spec: AgentSpec) -> AgentResult:
         goal=spec.goal,
     )
     return AgentResult(spec.name, len(labelled), result.true_mean, result.true_std)
-
-
-def _absorbing_env(env_id: str, absorbing_steps: int) -> Any:
-    from hfrl_gym.envs import make_env
-    from hfrl_gym.wrappers.end_absorbed import TruncateAbsorbed
-
-    return TruncateAbsorbed(make_env(env_id), absorbing_steps)
 
 
 def evaluate_run_agent(

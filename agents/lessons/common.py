@@ -191,6 +191,7 @@ def lesson_agent(
     seed: int,
     hyperparameters: PPOHyperparameters | None = None,
     env_factory: Callable[[], gym.Env] | None = None,
+    absorbing_steps: int = 0,
 ) -> PPOAgent:
     """The loop's agent (``PPOAgent``) for a lesson: PPO on ``reward``, on the CPU.
 
@@ -206,6 +207,8 @@ def lesson_agent(
         hyperparameters: PPO's settings (default: the env's); see :meth:`LessonArgs.quick_ppo`.
         env_factory: makes each training sub-env in place of the suite env (evaluation is
             always in the suite env).
+        absorbing_steps: training episodes end this many steps into an absorbing state
+            (``TruncateAbsorbed``, as ``hfrl train --absorbing-steps``); 0: never.
     """
     venv = make_training_venv(
         env_id,
@@ -213,6 +216,7 @@ def lesson_agent(
         seed=seed,
         clip_num_steps=CLIP_STEPS,
         env_factory=env_factory,
+        absorbing_steps=absorbing_steps,
     )
     return PPOAgent(
         env_id,
