@@ -8,6 +8,7 @@ Functions:
     table: a markdown table of rows.
     add_write_option: ``--write`` and ``--section`` on a script's argument parser.
     publish: print a script's block, and write it into its section when ``--write`` asks.
+    split_heading: a block's leading heading and the rest.
     write_section: replace (or append) the text between a section's markers in a docs file.
 
 Classes:
@@ -85,17 +86,35 @@ def markers(name: str) -> tuple[str, str]:
     return f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
 
 
+def split_heading(text: str) -> tuple[str, str]:
+    """``text``'s leading markdown heading (``""`` if none) and the rest, blank lines stripped.
+
+    >>> split_heading("\\n### Camera\\n\\n- date: today\\n")
+    ('### Camera', '- date: today')
+    >>> split_heading("| a |")
+    ('', '| a |')
+    """
+    body = text.strip("\n")
+    first, _, rest = body.partition("\n")
+    if re.match(r"#{1,6} ", first):
+        return first, rest.strip("\n")
+    return "", body
+
+
 def write_section(name: str, text: str, path: Path | None = None) -> None:
     """Put ``text`` between the ``bench:NAME`` markers of ``path`` (docs/BENCHMARKS.md by
     default), the rest of the file byte for byte.
 
-    A file without the markers gets a new block at its end. The file is replaced atomically
-    (written beside it, then renamed), so a reader never sees half of it.
+    Headings stay outside the markers, with the prose: a leading heading of ``text`` (the
+    title :func:`header` puts first) is left out of the block, so a rerun never stacks a second
+    title under the docs' own. A file without the markers gets a new block at its end, the
+    heading above its start marker. The file is replaced atomically (written beside it, then
+    renamed), so a reader never sees half of it.
     """
     path = BENCHMARKS if path is None else path
     start, end = markers(name)
     current = path.read_text(encoding="utf-8")
-    body = text.strip("\n")
+    heading, body = split_heading(text)
     found = current.count(start)
     if found > 1:
         raise SectionError(f"{path}: {start} appears {found} times; keep one block of it")
@@ -103,7 +122,8 @@ def write_section(name: str, text: str, path: Path | None = None) -> None:
         if end in current:
             raise SectionError(f"{path}: {end} has no {start} before it; add or remove one")
         gap = "" if not current else "\n" if current.endswith("\n") else "\n\n"
-        updated = f"{current}{gap}{start}\n{body}\n{end}\n"
+        title = f"{heading}\n\n" if heading else ""
+        updated = f"{current}{gap}{title}{start}\n{body}\n{end}\n"
     else:
         head, _, rest = current.partition(start)
         if end not in rest:
@@ -119,10 +139,15 @@ def write_section(name: str, text: str, path: Path | None = None) -> None:
 
 
 def add_write_option(
-    parser: argparse.ArgumentParser, section: str, *aliases: str
+    parser: argparse.ArgumentParser, section: str | None, *aliases: str, derived: str = ""
 ) -> argparse.ArgumentParser:
-    """Add ``--write`` (off: the script only prints) and ``--section NAME`` (default: section)."""
-    markers(section)
+    """Add ``--write`` (off: the script only prints) and ``--section NAME`` (default: section).
+
+    ``section`` None: ``--section`` defaults to None and the script derives the name from its
+    other arguments, as ``derived`` tells the help.
+    """
+    if section is not None:
+        markers(section)
     parser.add_argument(
         "--write",
         *aliases,
@@ -134,7 +159,7 @@ def add_write_option(
         "--section",
         default=section,
         metavar="NAME",
-        help=f"the bench:NAME markers --write writes between (default {section})",
+        help=f"the bench:NAME markers --write writes between (default {section or derived})",
     )
     return parser
 

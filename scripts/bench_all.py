@@ -2,7 +2,9 @@
 
 ``REGISTRY`` lists each section: its name (the ``<!-- bench:NAME:start -->`` and
 ``<!-- bench:NAME:end -->`` markers around it), the command docs/BENCHMARKS.md documents for
-it, and a rough cost on the 2-core development machine. The runner runs the entries in turn,
+it, and a rough cost on the 2-core development machine; and, before the sections that tabulate
+finished runs (``bench_robust.py --compare``), the documented commands that make those runs,
+as entries that write no section (``doc`` None). The runner runs the entries in turn,
 each in its own process with the flag that makes its script write its section, goes on past
 a failing one, and ends with a summary (exit status 1 if any failed). All of them take hours
 on a 2-core machine.
@@ -48,14 +50,36 @@ class Entry:
     section documents (``python`` stands for this interpreter; leading ``VAR=value`` settings
     and ``nice`` are kept). ``cost``: rough wall time on the 2-core development machine.
     ``write``: the flag that makes the script write its section (None: it writes unless given
-    ``--no-write``). ``doc``: the file it writes into.
+    ``--no-write``). ``doc``: the file it writes into; None for an entry that writes nothing
+    (runs a later entry tabulates: its command says ``--no-write``, and ``write`` is None).
     """
 
     name: str
     command: str
     cost: str
     write: str | None = "--write"
-    doc: str = BENCHMARKS
+    doc: str | None = BENCHMARKS
+
+
+ROBUST = "python scripts/bench_robust.py"
+FOUR = "--teachers oracle noisy mistake skip"
+BEFORE = "--set explore_fraction=0 --set label_decay=0.8"
+"""The defaults before the ablation (no exploration, label decay 0.8)."""
+NOW = "--set explore_fraction=0.1 --set label_decay=0.6"
+"""The defaults the ablation chose (exploration, label decay 0.6)."""
+
+
+def _runs(
+    variant: str, envs: str, seeds: str, teachers: str, settings: str, cost: str, name: str = ""
+) -> Entry:
+    """The runs of one ``bench_robust.py`` variant that a ``--compare`` entry reads (no section).
+
+    >>> _runs("x", "cartpole", "0", "", "--set revisit=true", "1 min").command.split(".py ")[1]
+    '--envs cartpole --seeds 0 --jobs 2 --variant x --set revisit=true --no-write'
+    """
+    words = [ROBUST, "--envs", envs, "--seeds", seeds, teachers, "--jobs 2", "--variant", variant]
+    command = " ".join(word for word in [*words, settings, "--no-write"] if word)
+    return Entry(name or f"ablation-{variant}-runs", command, cost, write=None, doc=None)
 
 
 REGISTRY: tuple[Entry, ...] = (
@@ -106,9 +130,19 @@ REGISTRY: tuple[Entry, ...] = (
         "about 3 min (fits on 100, 500 and 2,000 pairs)",
     ),
     Entry(
-        "refit",
-        "python scripts/bench_refit.py --envs hfrl/CartPole-v0 hfrl/Pendulum-v0",
-        "10-15 min (22 refits per env and mode)",
+        "refit-cartpole",
+        "nice -n 10 python scripts/bench_refit.py --envs hfrl/CartPole-v0 --section refit-cartpole",
+        "5-8 min (22 refits per mode)",
+    ),
+    Entry(
+        "refit-pendulum",
+        "nice -n 10 python scripts/bench_refit.py --envs hfrl/Pendulum-v0 --section refit-pendulum",
+        "5-8 min (22 refits per mode)",
+    ),
+    Entry(
+        "cost",
+        "python scripts/bench_cost.py --repeat 2",
+        "about 6 min, on an idle machine (12 runs of 17-30 s, one at a time)",
     ),
     Entry(
         "device",
@@ -139,17 +173,129 @@ REGISTRY: tuple[Entry, ...] = (
         "about 10 min (a class of 30, then 60, beside a training run)",
     ),
     Entry(
+        "tune-ppo-inverted-pendulum",
+        "python scripts/tune_ppo.py hfrl/InvertedPendulum-v0 --steps 200000 --runs "
+        "scripts/tune_ppo_inverted_pendulum.json --section tune-ppo-inverted-pendulum",
+        "about 1 hour (seven PPO runs of 200,000 MuJoCo steps, one at a time)",
+    ),
+    Entry(
         "robust-default",
         "python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --jobs 2 "
-        "--variant default",
+        f"--variant default {BEFORE}",
         "about 20 min (54 runs, two at a time; finished runs are reused)",
         write=None,
     ),
     Entry(
         "robust-explore",
         "python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --teachers "
-        "oracle noisy mistake skip --jobs 2 --variant explore --set explore_fraction=0.1",
+        "oracle noisy mistake skip --jobs 2 --variant explore --set explore_fraction=0.1 "
+        "--set label_decay=0.8",
         "about 15 min (42 runs, two at a time; finished runs are reused)",
+        write=None,
+    ),
+    # "what changed the defaults": each variant's runs (explore's are robust-explore's), then
+    # the tables; settings pinned, so a later change of a default changes no variant
+    _runs("before", "cartpole pendulum", "0 1 2", FOUR, BEFORE, "about 15 min (36 runs)"),
+    _runs(
+        "decay06",
+        "cartpole",
+        "0 1 2",
+        FOUR,
+        "--set explore_fraction=0 --set label_decay=0.6",
+        "about 5 min (12 runs)",
+    ),
+    _runs(
+        "growth13",
+        "cartpole",
+        "0 1 2",
+        FOUR,
+        f"{BEFORE} --set round_growth=1.3",
+        "about 5 min (12 runs)",
+    ),
+    _runs("explore-decay06", "cartpole pendulum", "0 1 2", FOUR, NOW, "about 10 min (24 runs)"),
+    _runs(
+        "before",
+        "cartpole pendulum",
+        "137 912",
+        FOUR,
+        BEFORE,
+        "about 20 min (40 runs)",
+        name="ablation-before-fresh-runs",
+    ),
+    _runs(
+        "explore-decay06",
+        "cartpole pendulum",
+        "137 912",
+        FOUR,
+        NOW,
+        "about 10 min (16 runs)",
+        name="ablation-explore-decay06-fresh-runs",
+    ),
+    Entry(
+        "ablation-defaults",
+        f"{ROBUST} --envs cartpole pendulum --seeds 0 1 2 {FOUR} --compare before explore "
+        "decay06 growth13 explore-decay06 --section ablation-defaults",
+        "under a minute (reads finished runs)",
+    ),
+    Entry(
+        "ablation-defaults-fresh",
+        f"{ROBUST} --envs cartpole pendulum --seeds 137 912 {FOUR} --compare before "
+        "explore-decay06 --section ablation-defaults-fresh",
+        "under a minute (reads finished runs)",
+    ),
+    # "revisiting earlier clips": seeds 0-4 and two fresh seeds, all six teachers
+    _runs(
+        "revisit",
+        "cartpole pendulum",
+        "0 1 2 3 4",
+        "",
+        f"{NOW} --set revisit=true",
+        "about 40 min (60 runs)",
+    ),
+    _runs(
+        "explore-decay06",
+        "cartpole pendulum",
+        "0 1 2 3 4",
+        "",
+        NOW,
+        "about 30 min (60 runs; seeds 0-2 of four teachers reused)",
+        name="ablation-explore-decay06-six-runs",
+    ),
+    _runs(
+        "revisit",
+        "cartpole pendulum",
+        "137 912",
+        "",
+        f"{NOW} --set revisit=true",
+        "about 20 min (24 runs)",
+        name="ablation-revisit-fresh-runs",
+    ),
+    _runs(
+        "explore-decay06",
+        "cartpole pendulum",
+        "137 912",
+        "",
+        NOW,
+        "about 10 min (8 runs; four teachers reused)",
+        name="ablation-explore-decay06-six-fresh-runs",
+    ),
+    Entry(
+        "ablation-revisit",
+        f"{ROBUST} --envs cartpole pendulum --seeds 0 1 2 3 4 --compare explore-decay06 "
+        "revisit --section ablation-revisit",
+        "under a minute (reads finished runs)",
+    ),
+    Entry(
+        "ablation-revisit-fresh",
+        f"{ROBUST} --envs cartpole pendulum --seeds 137 912 --compare explore-decay06 revisit "
+        "--section ablation-revisit-fresh",
+        "under a minute (reads finished runs)",
+    ),
+    Entry(
+        "robust-acrobot",
+        f"{ROBUST} --envs acrobot --seeds 0 1 2 --teachers oracle noisy --jobs 2 "
+        "--section robust-acrobot",
+        "about 15 min (15 runs of about a minute, two at a time)",
         write=None,
     ),
     Entry(
@@ -224,7 +370,8 @@ def summary(outcomes: list[tuple[Entry, int, float]]) -> str:
     lines = ["", "=== summary"]
     for entry, status, seconds in outcomes:
         verdict = "ok" if status == 0 else f"FAILED (exit status {status})"
-        lines.append(f"{entry.name:18} {verdict:28} {seconds / 60:6.1f} min  -> {entry.doc}")
+        where = entry.doc or "runs only"
+        lines.append(f"{entry.name:18} {verdict:28} {seconds / 60:6.1f} min  -> {where}")
     failed = [entry.name for entry, status, _ in outcomes if status != 0]
     if failed:
         lines.append(f"{len(failed)} of {len(outcomes)} failed: {' '.join(failed)}")
@@ -246,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     entries = [by_name[name] for name in args.only] if args.only else list(REGISTRY)
     if args.list:
         for entry in entries:
-            print(f"{entry.name:18} {entry.cost}\n{'':18} {entry.command}  -> {entry.doc}")
+            where = entry.doc or "runs only"
+            print(f"{entry.name:18} {entry.cost}\n{'':18} {entry.command}  -> {where}")
         return 0
     if args.dry_run:
         for entry in entries:

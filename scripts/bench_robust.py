@@ -24,7 +24,10 @@ per run (1 CPU, ``--gpus-per-run``), on a new local Ray instance or the cluster 
 shares and the project installed on every node). ``--set KEY=VALUE`` changes a
 ``TrainConfig`` field of the RLHF runs only (an ablation: give it its own ``--variant``).
 The tables replace the section between the ``bench:robust-<variant>`` markers in
-docs/BENCHMARKS.md, and a figure goes to docs/images/robust_<variant>.png.
+docs/BENCHMARKS.md (``--section NAME`` for another; ``--no-write``: print only), and a figure
+goes to docs/images/<section, hyphens as underscores>.png (robust_default.png).
+``--compare V1 V2 ...`` runs nothing: it tabulates finished variants, and with ``--write``
+puts the table between the ``bench:compare-V1-V2-...`` markers (or ``--section``'s).
 
 Usage: ``python scripts/bench_robust.py --envs cartpole pendulum --seeds 0 1 2 --jobs 2``;
 on a Ray cluster: ``python scripts/bench_robust.py --backend ray --address auto --out /shared/x``
@@ -282,7 +285,7 @@ def _setting(text: str) -> tuple[str, object]:
 
 
 def main() -> None:
-    from _bench import header, write_section
+    from _bench import SectionError, add_write_option, header, markers, publish
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--envs", nargs="+", choices=sorted(BUDGETS), default=list(BUDGETS))
@@ -309,13 +312,28 @@ def main() -> None:
         "--gpus-per-run", type=float, default=0.0, help="--backend ray: GPUs each run reserves"
     )
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench_robust")
-    parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument(
-        "--compare", nargs="+", metavar="VARIANT", help="tabulate finished variants, run nothing"
+        "--no-write", action="store_true", help="runs: print only (they write unless told so)"
     )
+    parser.add_argument(
+        "--compare", nargs="+", metavar="VARIANT", help="tabulate finished variants, run nothing "
+        "(written only with --write)"
+    )  # fmt: skip
+    add_write_option(parser, None, derived="robust-VARIANT; compare-V1-V2-... with --compare")
     args = parser.parse_args()
+    if args.write and args.no_write:
+        parser.error("--write and --no-write: give one")
+    derived = "compare-" + "-".join(args.compare) if args.compare else f"robust-{args.variant}"
+    args.section = args.section or derived
+    writes = args.write if args.compare else not args.no_write
+    try:
+        if writes:
+            markers(args.section)  # a bad name is refused before hours of runs
+    except SectionError as error:
+        parser.error(f"{error}; name the section with --section NAME")
     if args.compare:
-        print(compare(args))
+        title = f"Ablation: variants {', '.join(args.compare)} (scripts/bench_robust.py)"
+        publish(f"{header(title)}\n{compare(args)}", args)
         return
     runs = plan(args)
     print(f"{len(runs)} runs", flush=True)
@@ -343,16 +361,15 @@ def main() -> None:
         print(f"{failed} of {len(runs)} runs failed (listed below the tables); run the same "
               "command again to run only what is not finished", flush=True)  # fmt: skip
     text, figure = tables(runs, results, args)
-    image = REPO / "docs" / "images" / f"robust_{args.variant}.png"
+    image = REPO / "docs" / "images" / f"{args.section.replace('-', '_')}.png"
     if not args.no_write:
         draw(figure, image)
     title = f"Normalised returns, variant `{args.variant}` (scripts/bench_robust.py)"
     settings = ", ".join(f"{k}={v}" for k, v in args.set) or "defaults"
     body = [header(title), f"RLHF settings: {settings}.", "", text,
             f"![normalised returns](images/{image.name})"]  # fmt: skip
-    print("\n".join(body))
-    if not args.no_write:
-        write_section(f"robust-{args.variant}", "\n".join(body))
+    args.write = not args.no_write
+    publish("\n".join(body), args)
 
 
 if __name__ == "__main__":
