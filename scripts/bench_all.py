@@ -293,7 +293,7 @@ REGISTRY: tuple[Entry, ...] = (
     ),
     Entry(
         "robust-acrobot",
-        f"{ROBUST} --envs acrobot --seeds 0 1 2 --teachers oracle noisy --jobs 2 "
+        f"{ROBUST} --envs acrobot --algo ppo --seeds 0 1 2 --teachers oracle noisy --jobs 2 "
         "--section robust-acrobot",
         "about 15 min (15 runs of about a minute, two at a time)",
         write=None,

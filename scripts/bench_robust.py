@@ -74,9 +74,11 @@ class Budget:
 BUDGETS = {
     "cartpole": Budget("hfrl/CartPole-v0", 50, 100_000, ("left",)),
     "pendulum": Budget("hfrl/Pendulum-v0", 200, 50_000, ("spin",)),
-    "acrobot": Budget("hfrl/Acrobot-v0", 200, 200_000, ("tip_height", "spin")),
-    "mountaincar": Budget("hfrl/MountainCarContinuous-v0", 200, 200_000, ("left_hill", "rock")),
-    "invertedpendulum": Budget("hfrl/InvertedPendulum-v0", 200, 200_000, ("right",)),
+    "acrobot": Budget("hfrl/Acrobot-v0", 200, 200_000, ("tip_height", "spin"), "dqn"),
+    "mountaincar": Budget(
+        "hfrl/MountainCarContinuous-v0", 200, 50_000, ("left_hill", "rock"), "sac"
+    ),
+    "invertedpendulum": Budget("hfrl/InvertedPendulum-v0", 200, 50_000, ("right",), "sac"),
     "reacher": Budget("hfrl/Reacher-v0", 200, 200_000, ("avoid",)),
 }
 TEACHERS = ("oracle", "noisy", "mistake", "skip", "myopic", "equal")
