@@ -26,14 +26,14 @@ from typing import Any
 from stable_baselines3 import DQN
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-from agents.run_progress import RunProgress
+from agents.sb3_models import OffPolicySettings, RunProgress, build_off_policy
 from hfrl_gym.envs import get_spec, make_env
 from hfrl_gym.errors import ConfigError
 
 
 class RoundsDQN(RunProgress, DQN):
     """DQN whose exploration rate (epsilon) falls over the whole run, not every round anew
-    (``agents.run_progress.RunProgress``): the loop calls ``learn`` once per round."""
+    (``agents.sb3_models.RunProgress``): the loop calls ``learn`` once per round."""
 
 
 @dataclass(frozen=True)
@@ -79,23 +79,19 @@ class DQNHyperparameters:
 
 
 @dataclass(frozen=True)
-class DQNSettings:
-    """DQN hyperparameters of one env.
+class DQNSettings(OffPolicySettings):
+    """DQN hyperparameters of one env (``num_envs`` and ``source``: ``OffPolicySettings``).
 
     Attributes:
-        num_envs: parallel sub-envs.
         dqn: DQN's hyperparameters.
-        source: where the numbers come from.
     """
 
-    num_envs: int = 1
     dqn: DQNHyperparameters = field(default_factory=DQNHyperparameters)
-    source: str = "stable-baselines3 defaults"
 
     @property
-    def rollout_env_steps(self) -> int:
-        """Env steps between two rounds of gradient steps (``train_freq * num_envs``)."""
-        return self.dqn.train_freq * self.num_envs
+    def hyperparameters(self) -> DQNHyperparameters:
+        """DQN's hyperparameters (:attr:`dqn`)."""
+        return self.dqn
 
 
 _ZOO = "RL Baselines3 Zoo hyperparams/dqn.yml"
@@ -168,21 +164,15 @@ def make_dqn(
     ``min(buffer_size, total_env_steps)`` transitions (``None``: ``buffer_size``), and the
     exploration rate falls over ``exploration_fraction`` of ``total_env_steps``.
     """
-    params = hyperparameters or dqn_settings(env_id).dqn
-    size = (
-        params.buffer_size if total_env_steps is None else min(params.buffer_size, total_env_steps)
-    )
-    model = RoundsDQN(
-        "MlpPolicy",
+    return build_off_policy(
+        RoundsDQN,
         venv,
+        hyperparameters or dqn_settings(env_id).dqn,
         seed=seed,
         device=device,
         tensorboard_log=tensorboard_log,
-        verbose=0,
-        **params.to_sb3(buffer_size=max(1, size)),
+        total_env_steps=total_env_steps,
     )
-    model.total_env_steps = total_env_steps
-    return model
 
 
 def untrained_dqn(env_id: str, *, seed: int, device: str = "cpu") -> RoundsDQN:

@@ -42,10 +42,10 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.dqn import DQNHyperparameters, RoundsDQN, make_dqn
+from agents.dqn import RoundsDQN, make_dqn
 from agents.policy_file import load_policy, save_policy
 from agents.rounds_agent import RoundsAgent
-from agents.sac import SACHyperparameters, make_sac
+from agents.sac import make_sac
 from agents.vec_learned_reward import VecLearnedReward
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import ConfigError
@@ -248,22 +248,7 @@ class SACAgent(OffPolicyAgent):
     name = "sac"
     model: SAC
 
-    def _make_model(
-        self,
-        *,
-        total_env_steps: int | None,
-        tensorboard_log: str | None,
-        hyperparameters: SACHyperparameters | None,
-    ) -> SAC:
-        return make_sac(
-            self.train_venv,
-            self.env_id,
-            seed=self.seed,
-            device=self.device,
-            tensorboard_log=tensorboard_log,
-            total_env_steps=total_env_steps,
-            hyperparameters=hyperparameters,
-        )
+    build = staticmethod(make_sac)
 
     @property
     def sac(self) -> SAC:
@@ -289,23 +274,7 @@ class DQNAgent(OffPolicyAgent):
 
     name = "dqn"
     model: RoundsDQN
-
-    def _make_model(
-        self,
-        *,
-        total_env_steps: int | None,
-        tensorboard_log: str | None,
-        hyperparameters: DQNHyperparameters | None,
-    ) -> RoundsDQN:
-        return make_dqn(
-            self.train_venv,
-            self.env_id,
-            seed=self.seed,
-            device=self.device,
-            tensorboard_log=tensorboard_log,
-            total_env_steps=total_env_steps,
-            hyperparameters=hyperparameters,
-        )
+    build = staticmethod(make_dqn)
 
 
 OFF_POLICY_AGENTS: dict[str, type[OffPolicyAgent]] = {"sac": SACAgent, "dqn": DQNAgent}

@@ -27,7 +27,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from agents.run_progress import RunProgress
+from agents.sb3_models import RunProgress
 from hfrl_gym.envs import get_spec, make_env
 from hfrl_gym.errors import ConfigError
 from hfrl_gym.wrappers.end_absorbed import TruncateAbsorbed
@@ -36,7 +36,7 @@ from hfrl_gym.wrappers.record_clips import RecordClips
 
 class RoundsPPO(RunProgress, PPO):
     """PPO whose learning-rate and clip-range schedules span the whole run, not one round
-    (``agents.run_progress.RunProgress``: ``total_env_steps``, ``hold_schedules``)."""
+    (``agents.sb3_models.RunProgress``: ``total_env_steps``, ``hold_schedules``)."""
 
 
 def linear_schedule(initial: float) -> Callable[[float], float]:

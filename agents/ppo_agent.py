@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.policy_file import load_policy, save_policy
-from agents.ppo import PPOHyperparameters, RoundsPPO, make_ppo
+from agents.ppo import RoundsPPO, make_ppo
 from agents.rounds_agent import RoundsAgent
 
 
@@ -37,23 +37,7 @@ class PPOAgent(RoundsAgent):
 
     name = "ppo"
     model: RoundsPPO
-
-    def _make_model(
-        self,
-        *,
-        total_env_steps: int | None,
-        tensorboard_log: str | None,
-        hyperparameters: PPOHyperparameters | None,
-    ) -> RoundsPPO:
-        return make_ppo(
-            self.train_venv,
-            self.env_id,
-            seed=self.seed,
-            device=self.device,
-            tensorboard_log=tensorboard_log,
-            total_env_steps=total_env_steps,
-            hyperparameters=hyperparameters,
-        )
+    build = staticmethod(make_ppo)
 
     @property
     def ppo(self) -> RoundsPPO:

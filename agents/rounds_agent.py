@@ -4,8 +4,7 @@ Classes:
     RoundsAgent: an SB3 algorithm on the training envs, on whatever reward it is given: it
         records clips, explores, trains, and is evaluated on the true return. ``PPOAgent``
         (``agents.ppo_agent``), ``SACAgent`` and ``DQNAgent`` (``agents.offpolicy_agent``)
-        add how their algorithm is built (:meth:`RoundsAgent._make_model`), saved and
-        restored.
+        add how their algorithm is built (``RoundsAgent.build``), saved and restored.
 """
 
 from __future__ import annotations
@@ -28,8 +27,8 @@ from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
 
 
 class RoundsAgent:
-    """An SB3 algorithm (:attr:`model`, made by :meth:`_make_model`) trained on ``reward`` in
-    ``venv``.
+    """An SB3 algorithm (:attr:`model`, made by the subclass's :meth:`build`) trained on
+    ``reward`` in ``venv``.
 
     ``venv``'s sub-envs are ``Monitor(RecordClips(...))`` (``agents.ppo.make_training_venv``):
     the clips and true-return episodes of the experience are harvested as it learns, and
@@ -80,16 +79,29 @@ class RoundsAgent:
         self.env_steps = 0
         self.extra_callbacks: list[BaseCallback] = []
         self._round = 0
-        self.model = self._make_model(
-            total_env_steps=env_step_budget,
+        self.model = self.build(
+            self.train_venv,
+            env_id,
+            seed=seed,
+            device=device,
             tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
+            total_env_steps=env_step_budget,
             hyperparameters=hyperparameters,
         )
 
-    def _make_model(
-        self, *, total_env_steps: int | None, tensorboard_log: str | None, hyperparameters: Any
+    @staticmethod
+    def build(
+        venv: VecEnv,
+        env_id: str,
+        *,
+        seed: int,
+        device: str,
+        tensorboard_log: str | None,
+        total_env_steps: int | None,
+        hyperparameters: Any,
     ) -> BaseAlgorithm:
-        """The SB3 algorithm on :attr:`train_venv` (the subclass's)."""
+        """The SB3 algorithm with the env's settings (a subclass's ``make_ppo``, ``make_sac``,
+        ``make_dqn``)."""
         raise NotImplementedError
 
     def policy_name(self, *, learning: bool = False) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from stable_baselines3 import SAC
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
+from agents.sb3_models import OffPolicySettings, build_off_policy
 from hfrl_gym.envs import get_spec, make_env
 from hfrl_gym.errors import ConfigError
 
@@ -72,23 +73,19 @@ class SACHyperparameters:
 
 
 @dataclass(frozen=True)
-class SACSettings:
-    """SAC hyperparameters of one env.
+class SACSettings(OffPolicySettings):
+    """SAC hyperparameters of one env (``num_envs`` and ``source``: ``OffPolicySettings``).
 
     Attributes:
-        num_envs: parallel sub-envs.
         sac: SAC's hyperparameters.
-        source: where the numbers come from.
     """
 
-    num_envs: int = 1
     sac: SACHyperparameters = field(default_factory=SACHyperparameters)
-    source: str = "stable-baselines3 defaults"
 
     @property
-    def rollout_env_steps(self) -> int:
-        """Env steps between two rounds of gradient steps (``train_freq * num_envs``)."""
-        return self.sac.train_freq * self.num_envs
+    def hyperparameters(self) -> SACHyperparameters:
+        """SAC's hyperparameters (:attr:`sac`)."""
+        return self.sac
 
 
 _ZOO = "RL Baselines3 Zoo hyperparams/sac.yml"
@@ -169,18 +166,14 @@ def make_sac(
     batches live there. The replay buffer holds ``min(buffer_size, total_env_steps)``
     transitions (``None``: ``buffer_size``).
     """
-    params = hyperparameters or sac_settings(env_id).sac
-    size = (
-        params.buffer_size if total_env_steps is None else min(params.buffer_size, total_env_steps)
-    )
-    return SAC(
-        "MlpPolicy",
+    return build_off_policy(
+        SAC,
         venv,
+        hyperparameters or sac_settings(env_id).sac,
         seed=seed,
         device=device,
         tensorboard_log=tensorboard_log,
-        verbose=0,
-        **params.to_sb3(buffer_size=max(1, size)),
+        total_env_steps=total_env_steps,
     )
 
 
