@@ -299,6 +299,13 @@ REGISTRY: tuple[Entry, ...] = (
         write=None,
     ),
     Entry(
+        "robust-offpolicy",
+        f"{ROBUST} --envs acrobot invertedpendulum mountaincar --seeds 0 1 --teachers oracle "
+        "--variant offpolicy --jobs 2 --section robust-offpolicy",
+        "about 2 hours (24 runs: DQN 200k steps about 9 min, SAC 50k about 5 min, one core each)",
+        write=None,
+    ),
+    Entry(
         "teaching-1-4",
         "python scripts/bench_teaching.py --lessons 1 2 3 4 --seeds 0 1 2 3 4 --jobs 2",
         "about 1 hour (20 lesson runs; lessons unchanged since their run are reused)",
