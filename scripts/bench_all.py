@@ -299,6 +299,11 @@ REGISTRY: tuple[Entry, ...] = (
         write=None,
     ),
     Entry(
+        "learners",
+        "python scripts/bench_learners.py",
+        "about 1.5 hours (five true-reward runs, one at a time)",
+    ),
+    Entry(
         "robust-offpolicy",
         f"{ROBUST} --envs acrobot invertedpendulum mountaincar --seeds 0 1 --teachers oracle "
         "--variant offpolicy --jobs 2 --section robust-offpolicy",
