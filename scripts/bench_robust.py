@@ -267,7 +267,7 @@ def draw(figure: dict, path: Path) -> None:
         ax.axhline(0.0, color="grey", linewidth=1)
         ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize="small")
         ax.set_title(BUDGETS[env].env)
-        ax.set_ylabel("normalised return (1 = PPO on the reward)")
+        ax.set_ylabel("normalised return (1 = the algorithm on the reward)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
