@@ -5,7 +5,6 @@ docs/BENCHMARKS.md with its entry). Nothing here runs a benchmark."""
 from __future__ import annotations
 
 import doctest
-import importlib.util
 import itertools
 import re
 import subprocess
@@ -14,6 +13,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.script_loader import load_script
 
 REPO = Path(__file__).parents[2]
 SCRIPTS = REPO / "scripts"
@@ -33,26 +34,14 @@ refit table | 1 |
 tail without a final newline"""
 
 
-def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """``scripts/<name>.py``, imported as the scripts import each other."""
-    monkeypatch.syspath_prepend(str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)  # a dataclass looks its module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    return _load("_bench", monkeypatch)
+    return load_script("_bench", monkeypatch)
 
 
 @pytest.fixture
 def bench_all(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    return _load("bench_all", monkeypatch)
+    return load_script("bench_all", monkeypatch)
 
 
 def test_the_writer_replaces_its_section_and_keeps_every_other_byte(

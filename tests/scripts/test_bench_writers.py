@@ -4,7 +4,6 @@ temporary folder, with the training faked. Nothing here trains or times a real r
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,30 +12,18 @@ from types import ModuleType
 import pytest
 
 from agents.sweep import SweepResult
+from tests.script_loader import load_script
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
 DOC = (
     "# Doc\n\n## Ablation\n\n<!-- bench:compare-a-b:start -->\nold\n"
     "<!-- bench:compare-a-b:end -->\n"
 )
 
 
-def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """``scripts/<name>.py``, imported as the scripts import each other."""
-    monkeypatch.syspath_prepend(str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)  # a dataclass looks its module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def doc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A docs file in a temporary folder, where every script's ``--write`` goes."""
-    bench = _load("_bench", monkeypatch)
+    bench = load_script("_bench", monkeypatch)
     path = tmp_path / "BENCHMARKS.md"
     path.write_text(DOC, encoding="utf-8")
     monkeypatch.setattr(bench, "BENCHMARKS", path)
@@ -49,7 +36,7 @@ def _summary(path: Path, value: float) -> None:
 
 
 def _robust(monkeypatch: pytest.MonkeyPatch, *flags: str) -> ModuleType:
-    robust = _load("bench_robust", monkeypatch)
+    robust = load_script("bench_robust", monkeypatch)
     argv = ["bench_robust.py", "--envs", "cartpole", "--seeds", "0", "--teachers", "oracle"]
     monkeypatch.setattr(sys, "argv", [*argv, *flags])
     robust.main()
@@ -97,7 +84,7 @@ def test_a_bad_section_name_is_one_error_before_any_run(
 def test_runs_write_their_variant_or_the_named_section_and_figure(
     doc: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    robust = _load("bench_robust", monkeypatch)
+    robust = load_script("bench_robust", monkeypatch)
     figures: list[Path] = []
 
     def fake_sweep(configs: list, **kwargs: object) -> list[SweepResult]:
@@ -127,7 +114,7 @@ def test_runs_write_their_variant_or_the_named_section_and_figure(
 def test_cost_times_both_runs_in_turn_and_writes_the_ratio(
     doc: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cost = _load("bench_cost", monkeypatch)
+    cost = load_script("bench_cost", monkeypatch)
     calls: list[list[str]] = []
 
     def fake_run(argv: list[str], out: Path) -> tuple[float, float]:
@@ -152,7 +139,7 @@ def test_cost_times_both_runs_in_turn_and_writes_the_ratio(
 def test_tune_ppo_runs_every_setting_and_seed_of_its_file(
     doc: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    tune = _load("tune_ppo", monkeypatch)
+    tune = load_script("tune_ppo", monkeypatch)
     spec = tmp_path / "runs.json"
     spec.write_text(json.dumps([
         {"settings": "defaults", "seeds": [0, 1]},
