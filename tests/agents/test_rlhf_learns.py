@@ -12,6 +12,7 @@ seed 0 clears with room to spare.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -24,24 +25,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]  # 
 STEPS = 100_000
 
 
-def _run(tmp_path: Path, reward: str) -> dict:
+def _run(tmp_path: Path, reward: str, *, labels: int, **fields: object) -> dict:
+    """One seed-0 run on the CPU: RLHF with ``labels`` (``reward="learned"``) or a baseline
+    without labels; ``fields`` are the rest of its ``TrainConfig``."""
     config = TrainConfig(
-        env="hfrl/CartPole-v0",
-        teacher="oracle",
         reward=reward,
-        labels=100 if reward == "learned" else 0,
-        steps=STEPS,
+        labels=labels if reward == "learned" else 0,
         seed=0,
         out=str(tmp_path / reward),
         device="cpu",
         video=False,
+        **fields,  # type: ignore[arg-type]
     ).validate()
     return train(config, show_progress=False)
 
 
 def test_rlhf_balances_cartpole_and_the_constant_control_does_not(tmp_path: Path) -> None:
-    rlhf = _run(tmp_path, "learned")
-    control = _run(tmp_path, "constant")
+    cartpole = {"env": "hfrl/CartPole-v0", "teacher": "oracle", "steps": STEPS, "labels": 100}
+    rlhf = _run(tmp_path, "learned", **cartpole)
+    control = _run(tmp_path, "constant", **cartpole)
     assert rlhf["labels_used"] == 100
     assert rlhf["env_steps"] <= STEPS
     assert rlhf["true_return_mean"] >= 450, rlhf  # of 500; random play scores about 9
@@ -53,20 +55,8 @@ def test_rlhf_swings_pendulum_up_from_a_teacher_that_makes_mistakes(tmp_path: Pa
     pendulum up (PPO on the true reward: about -135 at this seed and budget; random play and
     the constant control: about -1,200 to -1,600)."""
 
-    def run(reward: str) -> dict:
-        config = TrainConfig(
-            env="hfrl/Pendulum-v0",
-            teacher="mistake",
-            reward=reward,
-            labels=200 if reward == "learned" else 0,
-            steps=50_000,
-            seed=0,
-            out=str(tmp_path / reward),
-            device="cpu",
-            video=False,
-        ).validate()
-        return train(config, show_progress=False)
-
+    pendulum = {"env": "hfrl/Pendulum-v0", "teacher": "mistake", "steps": 50_000}
+    run = functools.partial(_run, tmp_path, labels=200, **pendulum)
     rlhf, control = run("learned"), run("constant")
     assert rlhf["labels_used"] == 200
     assert rlhf["true_return_mean"] >= -300, rlhf
@@ -81,21 +71,8 @@ def test_dqn_learns_cartpole_from_preferences_and_its_constant_control_does_not(
     500). The constant (+1) control stays low (about 70; +1 per step in episodes truncated
     after the crash still pays for surviving, so it is not at random play's 9)."""
 
-    def run(reward: str) -> dict:
-        config = TrainConfig(
-            env="hfrl/CartPole-v0",
-            algo="dqn",
-            teacher="oracle",
-            reward=reward,
-            labels=50 if reward == "learned" else 0,
-            steps=30_000,
-            seed=0,
-            out=str(tmp_path / reward),
-            device="cpu",
-            video=False,
-        ).validate()
-        return train(config, show_progress=False)
-
+    cartpole = {"env": "hfrl/CartPole-v0", "algo": "dqn", "teacher": "oracle", "steps": 30_000}
+    run = functools.partial(_run, tmp_path, labels=50, **cartpole)
     rlhf, control = run("learned"), run("constant")
     assert rlhf["labels_used"] == 50
     assert rlhf["true_return_mean"] >= 350, rlhf
