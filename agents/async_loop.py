@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agents.background_fit import BackgroundRefitter, FittedModel
+from agents.disagreement_bonus import DisagreementBonus
 from agents.pair_selector import post_pairs
 from agents.plan import RunPlan
 from agents.reward_fitter import RewardFitter
@@ -302,7 +303,11 @@ class AsyncLoop:
         if refit is None:
             return
         self.fitter.adopt(refit.model, refit.report, refit.probe)
-        self.agent.train_venv.set_reward_fn(refit.model)
+        scoring = self.agent.train_venv.reward_fn
+        if isinstance(scoring, DisagreementBonus):  # the bonus stays, on the new model
+            scoring.model = refit.model
+        else:
+            self.agent.train_venv.set_reward_fn(refit.model)
         self.log.handovers.append((int(self.agent.ppo.num_timesteps), refit.version))
 
     def _size_queue(self, answered_in_rollout: int) -> None:

@@ -132,6 +132,14 @@ class TrainConfig:
             "(about one candidate in five), so a collapsed policy still gets telling pairs"
         },
     )
+    disagreement_bonus: float = field(
+        default=0.0,
+        metadata={
+            "help": "reward bonus for the reward ensemble's disagreement, in the learned "
+            "reward's units, falling linearly to 0 by the end of the run (RUNE, Liang et al. "
+            "2022): exploration that goes on after the state-entropy phase; 0: off"
+        },
+    )
     ensemble: int = field(default=3, metadata={"help": "reward networks in the ensemble"})
     refit: str = field(
         default="full",
@@ -225,6 +233,10 @@ class TrainConfig:
             raise ConfigError(
                 f"--initial-steps {self.initial_steps} leaves no PPO steps of --steps "
                 f"{self.steps}; raise --steps or lower --initial-steps"
+            )
+        if not 0.0 <= self.disagreement_bonus <= 100.0:
+            raise ConfigError(
+                f"--disagreement-bonus must be from 0 (off) to 100, got {self.disagreement_bonus}"
             )
         if not 0.0 <= self.explore_fraction < 0.9:
             raise ConfigError(
@@ -371,6 +383,7 @@ _ADDED_LATER: dict[str, Any] = {
     "queue_low": 4,
     "refit": "full",
     "algo": "ppo",
+    "disagreement_bonus": 0.0,
 }
 """Settings added after runs were first made, with the behaviour those runs had: an older
 ``config.json`` (resumed, or reused by a sweep) reads as what it ran, not as today's

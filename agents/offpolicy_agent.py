@@ -49,7 +49,6 @@ from agents.sac import make_sac
 from agents.vec_learned_reward import VecLearnedReward
 from hfrl_gym.clips import Clip
 from hfrl_gym.errors import ConfigError
-from hfrl_gym.reward_model import RewardModel
 from hfrl_gym.wrappers.learned_reward import BatchRewardFunction
 
 RELABEL_BATCH = 65_536
@@ -184,13 +183,13 @@ class OffPolicyAgent(RoundsAgent):
     def _reset_values(self) -> None:
         """Forget the values learned on the exploration's intrinsic reward (nothing here)."""
 
-    def _reward_version(self) -> tuple[int, int] | None:
-        """Which learned reward, and after how many fits, scores new steps (``None``: the
-        env's own reward, which stays as it is)."""
+    def _reward_version(self) -> tuple[int, int, float] | None:
+        """Which learned reward, after how many fits and with which exploration bonus, scores
+        new steps (``None``: the env's own reward, which stays as it is)."""
         if not isinstance(self.train_venv, VecLearnedReward):
             return None
         reward = self.train_venv.reward_fn
-        return id(reward), reward.num_fits if isinstance(reward, RewardModel) else 0
+        return id(reward), getattr(reward, "num_fits", 0), getattr(reward, "beta", 0.0)
 
     def relabel(self) -> int:
         """Score every stored transition with the current learned reward; return how many."""

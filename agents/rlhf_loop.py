@@ -32,6 +32,7 @@ from agents.answerers import Answerer, ScriptedAnswerer, StoreAnswerers
 from agents.callbacks import Progress
 from agents.checkpoint import RunCheckpoint, RunState, WallClock
 from agents.config import TrainConfig, ensure_writable
+from agents.disagreement_bonus import DisagreementBonus
 from agents.evaluate import Evaluation
 from agents.faults import phase_hook_from_env, with_phase_hook
 from agents.kl_penalty import kl_penalty_for_run
@@ -284,6 +285,11 @@ def build_parts(
             model, rng, fitted=resume and run.has_reward_model(), config=fit_config(config.refit)
         )
     reward = fitter and fitter.model
+    if config.reward == "learned" and config.disagreement_bonus > 0:
+        assert fitter is not None
+        reward = DisagreementBonus(
+            fitter.model, weight=config.disagreement_bonus, total_env_steps=config.steps
+        )
     if config.reward == "constant":
         reward = ConstantReward()
     elif config.reward == "goal":

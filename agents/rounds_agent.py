@@ -168,6 +168,9 @@ class RoundsAgent:
         """Continue learning for ``num_env_steps`` on the current reward."""
         if num_env_steps <= 0:
             return
+        reward = getattr(self.train_venv, "reward_fn", None)
+        if hasattr(reward, "set_env_steps"):  # a reward that changes over the run
+            reward.set_env_steps(self.env_steps)
         self._before_learning()
         self._stamp(round_index, learning=True)
         self.harvester.step_offset = self.env_steps - self.model.num_timesteps

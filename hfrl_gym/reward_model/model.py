@@ -129,7 +129,12 @@ class RewardModel:
         return out
 
     def predict_rewards(
-        self, observations: np.ndarray, actions: np.ndarray, next_observations: np.ndarray
+        self,
+        observations: np.ndarray,
+        actions: np.ndarray,
+        next_observations: np.ndarray,
+        *,
+        disagreement_bonus: float = 0.0,
     ) -> np.ndarray:
         """Normalised ensemble-mean reward of ``N`` transitions.
 
@@ -138,13 +143,19 @@ class RewardModel:
             actions: ``(N, *action_shape)`` actions (``(N,)`` or ``(N, 1)`` integers for
                 Discrete).
             next_observations: ``(N, *obs_shape)`` observations after the actions.
+            disagreement_bonus: adds this times the members' standard deviation, in the same
+                normalised units (an exploration bonus where the ensemble is unsure, RUNE:
+                Liang et al. 2022); 0: the mean alone.
 
         Returns:
             ``(N,)`` float32 rewards (about zero mean, unit std on the training transitions).
         """
         features = self.features(observations, actions, next_observations)
-        raw = self._member_rewards(features).mean(axis=0)
-        return self.reward_scale.apply(raw).astype(np.float32)
+        members = self._member_rewards(features)
+        rewards = self.reward_scale.apply(members.mean(axis=0))
+        if disagreement_bonus:
+            rewards = rewards + disagreement_bonus * members.std(axis=0) / self.reward_scale.std
+        return rewards.astype(np.float32)
 
     def predict_rewards_tensor(
         self,

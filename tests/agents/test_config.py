@@ -23,6 +23,8 @@ from hfrl_gym.errors import ConfigError, UnknownEnvError
         ({"clip_steps": 10_000}, ConfigError, "horizon"),
         ({"query": "psychic"}, ConfigError, "uniform"),
         ({"initial_steps": 30_000, "steps": 20_000}, ConfigError, "--initial-steps"),
+        ({"disagreement_bonus": -0.5}, ConfigError, "--disagreement-bonus must be from 0"),
+        ({"disagreement_bonus": float("nan")}, ConfigError, "--disagreement-bonus"),
     ],
 )
 def test_bad_settings_say_what_to_fix(changes: dict, error: type, message: str) -> None:
