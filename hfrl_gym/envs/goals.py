@@ -101,7 +101,8 @@ def _action_cost(actions: np.ndarray, weight: float) -> np.ndarray:
 
 def _cartpole_left(obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
     x, theta = next_obs[:, 0], next_obs[:, 2]
-    return ((np.abs(theta) < _ANGLE_12_DEG) & (x > -2.4) & (x < -0.5)).astype(np.float64)
+    upright = (np.abs(theta) < _ANGLE_12_DEG) & (np.abs(x) < 2.4)
+    return upright * np.clip(0.5 - x, 0.0, 1.0)
 
 
 def _pendulum_spin(obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
@@ -159,8 +160,9 @@ _ALTERNATIVES: dict[str, tuple[Goal, ...]] = {
     "hfrl/CartPole-v0": (
         Goal(
             "left",
-            "balance left of centre: 1 while |theta| < 12 deg and -2.4 < x < -0.5 "
-            "(next_obs[0] = x, next_obs[2] = theta), else 0",
+            "balance left of centre: while |theta| < 12 deg and |x| < 2.4, clip(0.5 - x, 0, 1) "
+            "(1 left of x = -0.5, 0.5 at the centre, 0 right of x = 0.5), else 0 "
+            "(next_obs[0] = x, next_obs[2] = theta)",
             _cartpole_left,
         ),
     ),

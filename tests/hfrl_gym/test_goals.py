@@ -76,17 +76,20 @@ def test_task_goal_returns_a_copy_of_the_true_rewards() -> None:
 @pytest.mark.parametrize(
     ("next_obs", "expected"),
     [
-        ([-1.0, 0.0, 0.0, 0.0], 1.0),  # upright, left of centre
+        ([-1.0, 0.0, 0.0, 0.0], 1.0),  # upright, left of x = -0.5: the most there is
         ([-2.3, 0.0, 0.1, 0.0], 1.0),
-        ([1.0, 0.0, 0.0, 0.0], 0.0),  # right of centre
-        ([-0.4, 0.0, 0.0, 0.0], 0.0),  # too close to centre
+        ([-0.25, 0.0, 0.0, 0.0], 0.75),  # on the way left: more the further left
+        ([0.0, 0.0, 0.0, 0.0], 0.5),  # balancing at the centre: half
+        ([1.0, 0.0, 0.0, 0.0], 0.0),  # right of x = 0.5
         ([-1.0, 0.0, 0.3, 0.0], 0.0),  # pole fallen (0.3 rad > 12 deg)
         ([-2.5, 0.0, 0.0, 0.0], 0.0),  # off the track
     ],
 )
 def test_cartpole_left(next_obs: list[float], expected: float) -> None:
+    """Dense, so that a learner finds it: balancing counts, more the further left (PPO on
+    the sparse version, 1 only left of -0.5, scored 0 on five seeds in 100k steps)."""
     goal = get_goal("hfrl/CartPole-v0", "left")
-    assert goal.rewards(*_one_step(next_obs, [1]))[0] == expected
+    assert goal.rewards(*_one_step(next_obs, [1]))[0] == pytest.approx(expected)
 
 
 def test_pendulum_spin_rewards_speed_in_either_direction() -> None:
