@@ -203,42 +203,54 @@ def tables(runs: list, results: list[SweepResult], args: argparse.Namespace) -> 
     return "\n".join(lines), figure
 
 
+def _columns(args: argparse.Namespace, name: str) -> list[tuple[str, str, str]]:
+    """``(heading, run tag, goal)`` of each column of an ablation table: the teachers on the
+    task, then with ``--goals`` the oracle judging each of the env's alternative goals."""
+    columns = [(teacher, teacher, "task") for teacher in args.teachers]
+    goals = BUDGETS[name].goals if args.goals else ()
+    return columns + [(f"goal {goal}", f"goal-{goal}", goal) for goal in goals]
+
+
 def compare(args: argparse.Namespace) -> str:
     """An ablation table from finished run folders: mean normalised return per variant.
 
-    Reads ``--out/<variant>/<env>/<teacher>-s<seed>/summary.json`` for each ``--compare``
-    variant (run them first, each with its ``--variant`` and ``--set``); missing runs show
-    as ``-``.
+    Reads ``--out/<variant>/<env>/<tag>-s<seed>/summary.json`` for each ``--compare``
+    variant (run them first, each with its ``--variant`` and ``--set``), a teacher's tag on
+    the task and, with ``--goals``, ``goal-<goal>`` scored by the goal's return against PPO
+    trained on the goal; missing runs show as ``-``.
     """
     lines = []
     for name in args.envs:
         budget = BUDGETS[name]
+        columns = _columns(args, name)
         lines += [
             f"#### {budget.env}: mean normalised return per teacher (per seed)",
             "",
-            "| variant | " + " | ".join(args.teachers) + " | mean |",
-            "|---|" + "---|" * (len(args.teachers) + 1),
+            "| variant | " + " | ".join(heading for heading, _, _ in columns) + " | mean |",
+            "|---|" + "---|" * (len(columns) + 1),
         ]
         bottoms = {
-            seed: random_policy_return(budget.env, goal="task", num_episodes=10, seed=seed)
+            (seed, goal): random_policy_return(budget.env, goal=goal, num_episodes=10, seed=seed)
             for seed in args.seeds
+            for goal in {goal for _, _, goal in columns}
         }
+        folder = env_folder(args, name)
         for variant in args.compare:
             cells, means = [], []
-            for teacher in args.teachers:
+            for _, tag, goal in columns:
+                key = "true_return_mean" if goal == "task" else "goal_return_mean"
+                ref_tag = "true" if goal == "task" else tag
                 values = []
                 for seed in args.seeds:
-                    folder = env_folder(args, name)
-                    run = args.out / variant / folder / f"{teacher}-s{seed}" / "summary.json"
-                    ref = args.out / "reference" / folder / f"true-s{seed}" / "summary.json"
+                    run = args.out / variant / folder / f"{tag}-s{seed}" / "summary.json"
+                    ref = args.out / "reference" / folder / f"{ref_tag}-s{seed}" / "summary.json"
                     if not (run.exists() and ref.exists()):
                         values.append(math.nan)
                         continue
-                    value = json.loads(run.read_text())["true_return_mean"]
-                    reference = json.loads(ref.read_text())["true_return_mean"]
-                    values.append(
-                        normalised_return(value, random=bottoms[seed], reference=reference)
-                    )
+                    value = json.loads(run.read_text())[key]
+                    reference = json.loads(ref.read_text())[key]
+                    bottom = bottoms[seed, goal]
+                    values.append(normalised_return(value, random=bottom, reference=reference))
                 means.append(np.nanmean(values) if not np.isnan(values).all() else math.nan)
                 seeds = ", ".join("-" if math.isnan(v) else f"{v:.2f}" for v in values)
                 cells.append(f"{means[-1]:.2f} ({seeds})")

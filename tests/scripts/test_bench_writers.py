@@ -163,3 +163,31 @@ def test_tune_ppo_runs_every_setting_and_seed_of_its_file(
     with pytest.raises(SystemExit):  # a file without seeds is one error, before any run
         tune.main(["hfrl/CartPole-v0", "--runs", str(spec)])
     assert len(runs) == 3
+
+
+def test_compare_with_goals_scores_the_goal_runs_by_the_goals_return(
+    doc: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs"
+    for folder, true, left in (
+        ("reference/cartpole/true-s0", 500.0, 250.0),
+        ("reference/cartpole/goal-left-s0", 500.0, 480.0),  # PPO on the goal: its top
+        ("a/cartpole/oracle-s0", 500.0, 250.0),
+        ("a/cartpole/goal-left-s0", 500.0, 480.0),
+        ("b/cartpole/oracle-s0", 500.0, 250.0),
+        ("b/cartpole/goal-left-s0", 500.0, 5.0),  # balances, and not on the left
+    ):
+        (out / folder).mkdir(parents=True)
+        summary = {"true_return_mean": true, "goal_return_mean": left}
+        (out / folder / "summary.json").write_text(json.dumps(summary))
+    _robust(monkeypatch, "--out", str(out), "--compare", "a", "b", "--goals", "--write")
+    block = doc.read_text(encoding="utf-8").split("<!-- bench:compare-a-b:start -->\n")[1]
+    assert "| variant | oracle | goal left | mean |" in block
+    assert "| a | 1.00 (1.00) | 1.00 (1.00) | 1.00 |" in block
+    row = next(line for line in block.splitlines() if line.startswith("| b |"))
+    goal_cell = float(row.split("|")[3].split()[0])
+    assert abs(goal_cell) < 0.05  # the goal's return (5, about random), not the task's 500
+    _robust(monkeypatch, "--out", str(out), "--compare", "a", "b", "--write")  # control
+    block = doc.read_text(encoding="utf-8").split("<!-- bench:compare-a-b:start -->\n")[1]
+    assert "| variant | oracle | mean |" in block
+    assert "goal left" not in block
