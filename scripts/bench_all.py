@@ -291,6 +291,67 @@ REGISTRY: tuple[Entry, ...] = (
         "--section ablation-revisit-fresh",
         "under a minute (reads finished runs)",
     ),
+    # the alternative goals: the oracle judging each goal, against PPO trained on the goal
+    Entry(
+        "robust-goals",
+        f"{ROBUST} --envs cartpole pendulum --seeds 0 1 2 3 4 --teachers oracle --goals "
+        f"--jobs 2 --variant explore-decay06 {NOW} --section robust-goals",
+        "about 15 min (40 runs; the task's reused)",
+        write=None,
+    ),
+    Entry(
+        "robust-goals-offpolicy",
+        f"{ROBUST} --envs mountaincar --seeds 0 1 --teachers oracle --goals --jobs 2 "
+        "--variant offpolicy --section robust-goals-offpolicy",
+        "about 1 hour (8 goal runs of SAC, 50,000 steps, about 5 min each on one core)",
+        write=None,
+    ),
+    Entry(
+        "robust-goals-offpolicy-ip",
+        f"{ROBUST} --envs invertedpendulum --seeds 0 1 --teachers oracle --goals --jobs 2 "
+        "--variant offpolicy --section robust-goals-offpolicy-ip",
+        "about 40 min (4 SAC runs of 50,000 MuJoCo steps)",
+        write=None,
+    ),
+    _runs(
+        "revisit",
+        "cartpole pendulum",
+        "0 1 2 3 4",
+        "--teachers oracle --goals",
+        f"{NOW} --set revisit=true",
+        "about 5 min (10 goal runs; the task's reused)",
+        name="ablation-revisit-goals-runs",
+    ),
+    # the disagreement bonus (RUNE) against today's defaults, six teachers and the goals
+    _runs(
+        "bonus03",
+        "cartpole pendulum",
+        "0 1 2 3 4",
+        "--goals",
+        f"{NOW} --set disagreement_bonus=0.3",
+        "about 45 min (70 runs)",
+    ),
+    _runs(
+        "bonus03",
+        "mountaincar",
+        "0 1 2",
+        "--teachers oracle",
+        "--set disagreement_bonus=0.3",
+        "about 20 min (3 SAC runs)",
+        name="ablation-bonus03-mountaincar-runs",
+    ),
+    Entry(
+        "ablation-bonus",
+        f"{ROBUST} --envs cartpole pendulum --seeds 0 1 2 3 4 --goals --compare explore-decay06 "
+        "revisit bonus03 --section ablation-bonus",
+        "under a minute (reads finished runs)",
+    ),
+    Entry(
+        "ablation-bonus-mountaincar",
+        f"{ROBUST} --envs mountaincar --seeds 0 1 2 --teachers oracle --compare offpolicy "
+        "bonus03 --section ablation-bonus-mountaincar",
+        "under a minute (reads finished runs)",
+    ),
     Entry(
         "robust-acrobot",
         f"{ROBUST} --envs acrobot --algo ppo --seeds 0 1 2 --teachers oracle noisy --jobs 2 "
