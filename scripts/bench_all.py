@@ -332,6 +332,15 @@ REGISTRY: tuple[Entry, ...] = (
         "about 45 min (70 runs)",
     ),
     _runs(
+        "offpolicy",
+        "mountaincar",
+        "2",
+        "--teachers oracle",
+        "",
+        "about 20 min (4 SAC runs: the off-policy section's third seed)",
+        name="robust-offpolicy-mountaincar-s2-runs",
+    ),
+    _runs(
         "bonus03",
         "mountaincar",
         "0 1 2",
