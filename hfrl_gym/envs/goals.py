@@ -131,7 +131,7 @@ def _inverted_pendulum_right(
     obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
 ) -> np.ndarray:
     x, angle = next_obs[:, 0], next_obs[:, 1]
-    return ((np.abs(angle) <= 0.2) & (x >= 0.5)).astype(np.float64)
+    return (np.abs(angle) <= 0.2) * np.clip(x + 0.5, 0.0, 1.0)
 
 
 def _reacher_avoid(obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
@@ -200,8 +200,9 @@ _ALTERNATIVES: dict[str, tuple[Goal, ...]] = {
     "hfrl/InvertedPendulum-v0": (
         Goal(
             "right",
-            "balance right of centre: 1 while |pole angle| <= 0.2 and cart x >= 0.5 "
-            "(next_obs[1], next_obs[0]), else 0",
+            "balance right of centre: while |pole angle| <= 0.2, clip(x + 0.5, 0, 1) (1 right "
+            "of x = 0.5, 0.5 at the centre, 0 left of x = -0.5), else 0 (next_obs[1] = pole "
+            "angle, next_obs[0] = cart x)",
             _inverted_pendulum_right,
         ),
     ),
