@@ -149,6 +149,12 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(numbers)) if numbers else math.nan
 
 
+def _reference_tag(goal: str) -> str:
+    """The tag of the reference run a goal's runs are normalised against: PPO (or the env's
+    algorithm) on the true reward for the task, on the goal's reward for an alternative."""
+    return "true" if goal == "task" else f"goal-{goal}"
+
+
 def _score(result: SweepResult) -> float:
     if result.summary is None:
         return math.nan
@@ -177,8 +183,7 @@ def tables(runs: list, results: list[SweepResult], args: argparse.Namespace) -> 
             norm, raw = [], []
             for seed in args.seeds:
                 result = by_key[(name, kind, tag, seed)]
-                ref_tag = "true" if goal == "task" else f"goal-{goal}"
-                reference = _score(by_key[(name, "reference", ref_tag, seed)])
+                reference = _score(by_key[(name, "reference", _reference_tag(goal), seed)])
                 bottom = random_policy_return(
                     budget.env, goal=goal, num_episodes=result.config.eval_episodes, seed=seed
                 )
@@ -239,7 +244,7 @@ def compare(args: argparse.Namespace) -> str:
             cells, means = [], []
             for _, tag, goal in columns:
                 key = "true_return_mean" if goal == "task" else "goal_return_mean"
-                ref_tag = "true" if goal == "task" else tag
+                ref_tag = _reference_tag(goal)
                 values = []
                 for seed in args.seeds:
                     run = args.out / variant / folder / f"{tag}-s{seed}" / "summary.json"
