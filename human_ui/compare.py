@@ -233,6 +233,12 @@ class CompareWindow(CompareDrawing):
         playback = self.state.playback
         return playback.clip_fps * playback.speed
 
+    def first_frames_shown(self) -> bool:
+        """Whether both clips of the shown pair are on screen: playing, or their first frames
+        held still (under the rendering progress) until the rest will arrive in time."""
+        prepared = self.current_prepared()
+        return prepared is not None and prepared.ok and prepared.rendered > 0
+
     def current_prepared(self) -> PreparedPair | None:
         """The shown pair's frames, rendered or rendering (the lists grow)."""
         current = self.state.current

@@ -173,15 +173,24 @@ class CompareDrawing:
         if prepared is None or (prepared.ok and not state.ready):
             done, total = self.prefetcher.progress(state.current)
             text = f"rendering… {done}/{total} frames" if total else "rendering…"
-            draw_text(surface, text, fonts.body, Theme.MUTED, box.center, anchor="center")
+            centre = box.center
+            if prepared is not None and prepared.rendered > 0:  # the first frames, held still
+                self._blit_frame(prepared, side, 0, box)  # until the rest arrives in time
+                centre = (box.centerx, box.bottom - 3 * fonts.body.get_linesize())
+                backing = pygame.Rect(0, 0, box.width, 3 * fonts.body.get_linesize())
+                backing.midbottom = box.midbottom
+                shade = pygame.Surface(backing.size, pygame.SRCALPHA)
+                shade.fill((*Theme.PANEL, 210))
+                surface.blit(shade, backing)
+            draw_text(surface, text, fonts.body, Theme.MUTED, centre, anchor="center")
             bar = pygame.Rect(0, 0, box.width // 2, max(4, fonts.unit // 3))
-            bar.midtop = (box.centerx, box.centery + fonts.body.get_linesize())
+            bar.midtop = (centre[0], centre[1] + fonts.body.get_linesize())
             pygame.draw.rect(surface, Theme.MUTED, bar, width=1)
             filled = bar.inflate(-2, -2)
             filled.width = round(filled.width * done / total) if total else 0
             pygame.draw.rect(surface, colour, filled)
             if state.wait_notice:  # an answer key came before the clips: say so where one looks
-                below = (box.centerx, box.centery + 2 * fonts.body.get_linesize())
+                below = (centre[0], centre[1] + 2 * fonts.body.get_linesize())
                 notice, font = state.wait_notice, fonts.small
                 draw_text(
                     surface, notice, font, Theme.BAD, below, anchor="center", max_width=box.width
@@ -198,8 +207,12 @@ class CompareDrawing:
                 max_width=box.width,
             )
             return
+        self._blit_frame(prepared, side, state.playback.frame, box)
+
+    def _blit_frame(self, prepared: PreparedPair, side: int, index: int, box: pygame.Rect) -> None:
+        """Frame ``index`` of one clip (its last rendered one, if fewer), fitted into ``box``."""
         frames = prepared.left if side == 0 else prepared.right
-        index = min(state.playback.frame, len(frames) - 1)
+        index = min(index, len(frames) - 1)
         frame = frames[index]
         target = fit_rect(frame.get_size(), box)
         if target.size != frame.get_size():
@@ -209,7 +222,7 @@ class CompareDrawing:
                     self._scaled.clear()  # scaled frames of one pair at one size only
                 self._scaled[key] = pygame.transform.smoothscale(frame, target.size)
             frame = self._scaled[key]
-        surface.blit(frame, target)
+        self.surface.blit(frame, target)
 
     def _draw_teaching(self, prepared: PreparedPair | None) -> None:
         layout, surface, fonts = self.layout, self.surface, self.layout.fonts

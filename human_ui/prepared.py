@@ -3,7 +3,8 @@
 The :class:`~human_ui.prefetch.PairPrefetcher` renders the two clips of a pair frame by frame,
 left and right in turn, into a :class:`PreparedPair` the window already holds: the window
 can start playing once :meth:`PreparedPair.playable` says the rest will arrive in time
-(:func:`human_ui.playback.can_start`), and shows a progress bar until then.
+(:func:`human_ui.playback.can_start`), and until then shows each clip's first frame, held
+still, under a progress bar.
 
 Classes:
     PreparedPair: a pair's frames as surfaces (complete, or growing), plus the teaching numbers.

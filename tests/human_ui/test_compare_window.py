@@ -187,6 +187,41 @@ def test_run_stops_at_the_frame_limit_and_when_done(window: CompareWindow) -> No
     assert set(window.first_frame_at) == {1, 2, 3}
 
 
+def _solid(colour: tuple[int, int, int]) -> pygame.Surface:
+    frame = pygame.Surface((120, 80))
+    frame.fill(colour)
+    return frame
+
+
+@pytest.mark.parametrize("rendered", [0, 1])
+def test_first_frames_are_shown_still_while_the_rest_renders(
+    window: CompareWindow, rendered: int
+) -> None:
+    """A pair that cannot play yet (50 of 51 frames missing, rate unknown) shows each clip's
+    first frame under the progress bar; answers still wait. Control: no frame rendered."""
+    window.update(1 / 60)
+    red, blue = (250, 0, 0), (0, 0, 250)
+    growing = PreparedPair(
+        window.state.current,
+        [_solid(red)] * rendered,
+        [_solid(blue)] * rendered,
+        left_total=51,
+        right_total=51,
+    )
+    window.prefetcher.peek = lambda query_id: growing  # type: ignore[method-assign]
+    window.update(1 / 60)
+    window.draw()
+    assert not window.state.ready
+    assert window.first_frames_shown() is bool(rendered)
+    pixels = pygame.surfarray.array3d(window.surface).astype(np.int64)
+    for box, colour in ((window.layout.left_box, red), (window.layout.right_box, blue)):
+        crop = pixels[box.left : box.right, box.top : box.bottom]
+        share = (np.abs(crop - np.array(colour)).sum(axis=2) < 30).mean()
+        assert (share > 0.3) if rendered else (share == 0.0), share
+    window.state.apply(Command.LEFT)
+    assert window.state.store.answers() == []
+
+
 def test_prepared_pair_errors_are_shown_not_raised(window: CompareWindow) -> None:
     window.update(1 / 60)
     current = window.state.current
