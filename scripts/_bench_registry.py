@@ -148,9 +148,9 @@ REGISTRY: tuple[Entry, ...] = (
     ),
     Entry(
         "server",
-        "python scripts/bench_server.py --students 30 60 --minutes 2 --burst-s 10 "
+        "python scripts/bench_server.py --students 30 60 --minutes 5 --burst-s 10 "
         "--warmup-s 10 --clips 60",
-        "about 10 min (a class of 30, then 60, beside a training run)",
+        "about 15 min (a class of 30, then 60, 5 min each, beside a training run)",
     ),
     Entry(
         "tune-ppo-inverted-pendulum",
