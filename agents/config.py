@@ -140,6 +140,15 @@ class TrainConfig:
             "2022): exploration that goes on after the state-entropy phase; 0: off"
         },
     )
+    perturb_fraction: float = field(
+        default=0.0,
+        metadata={
+            "help": "share of --steps spent recording the current policy with random actions "
+            "mixed in (a different share on each env, 0 to 50%), after each round's PPO, so "
+            "the next queries also compare clips near the policy rather than only its own "
+            "look-alikes; 0: off"
+        },
+    )
     ensemble: int = field(default=3, metadata={"help": "reward networks in the ensemble"})
     refit: str = field(
         default="full",
@@ -237,6 +246,10 @@ class TrainConfig:
         if not 0.0 <= self.disagreement_bonus <= 100.0:
             raise ConfigError(
                 f"--disagreement-bonus must be from 0 (off) to 100, got {self.disagreement_bonus}"
+            )
+        if not 0.0 <= self.perturb_fraction <= 0.5:
+            raise ConfigError(
+                f"--perturb-fraction must be in [0, 0.5] (0: off), got {self.perturb_fraction}"
             )
         if not 0.0 <= self.explore_fraction < 0.9:
             raise ConfigError(
@@ -343,6 +356,11 @@ def _check_async(config: TrainConfig) -> None:
         )
     if config.queue_low < 1:
         raise ConfigError(f"--queue-low must be at least 1 query, got {config.queue_low}")
+    if config.perturb_fraction > 0:
+        raise ConfigError(
+            "--perturb-fraction records between synchronous rounds; --async posts the "
+            "training clips as it goes: leave one of them out"
+        )
 
 
 MAX_SEED = 2**31 - 1
@@ -384,6 +402,7 @@ _ADDED_LATER: dict[str, Any] = {
     "refit": "full",
     "algo": "ppo",
     "disagreement_bonus": 0.0,
+    "perturb_fraction": 0.0,
 }
 """Settings added after runs were first made, with the behaviour those runs had: an older
 ``config.json`` (resumed, or reused by a sweep) reads as what it ran, not as today's

@@ -81,6 +81,9 @@ class RunPlan:
         rollout_env_steps: env steps of one PPO rollout (PPO learns in whole rollouts).
         record_env_steps: env steps of one recording of the current policy (round 0's
             without exploration; a resumed process's first, taken from its round's PPO).
+        perturb_env_steps: env steps of one perturbed recording (the current policy with
+            random actions mixed in) after the PPO of each round whose next round asks
+            (:attr:`perturb_rounds`); 0: none.
 
     Example:
         >>> plan = RunPlan.create(num_labels=50, num_env_steps=20_000, num_rounds=4,
@@ -96,6 +99,7 @@ class RunPlan:
     explore_env_steps: int = 0
     rollout_env_steps: int = 1
     record_env_steps: int = 0
+    perturb_env_steps: int = 0
 
     @classmethod
     def create(
@@ -109,12 +113,17 @@ class RunPlan:
         rollout_env_steps: int,
         explore_env_steps: int = 0,
         round_growth: float = 1.0,
+        perturb_env_steps: int = 0,
+        num_envs: int = 1,
     ) -> RunPlan:
         """Split the budgets; ``num_labels`` 0 plans a baseline (no initial recording).
 
         With ``explore_env_steps`` (RLHF only), PPO first explores for that many env steps
         (rounded down to whole rollouts) and round 0 compares its clips: nothing is recorded
-        without learning, and the rounds share what is left.
+        without learning, and the rounds share what is left. With ``perturb_env_steps``
+        (RLHF only), that many env steps in all are set aside for the perturbed recordings,
+        shared equally by the rounds that make one, each a whole number of steps of the
+        ``num_envs`` envs; PPO's rounds share the rest.
 
         Raises:
             ConfigError: the env steps left for PPO are less than one rollout (with the
@@ -123,16 +132,21 @@ class RunPlan:
         explore = (explore_env_steps // rollout_env_steps) * rollout_env_steps
         explore = explore if num_labels > 0 else 0
         initial = initial_env_steps if num_labels > 0 and not explore else 0
-        ppo_budget = num_env_steps - initial - explore
+        labels = tuple(labels_per_round(num_labels, num_rounds, label_decay))
+        recordings = sum(1 for count in labels[1:] if count > 0)
+        perturb = 0
+        if num_labels > 0 and perturb_env_steps > 0 and recordings > 0:
+            perturb = (perturb_env_steps // recordings // num_envs) * num_envs
+        ppo_budget = num_env_steps - initial - explore - perturb * recordings
         if ppo_budget < rollout_env_steps:
             raise ConfigError(
                 f"--steps {num_env_steps} leaves {ppo_budget} env steps for PPO after "
-                f"{initial + explore} recorded for the first queries, less than one PPO rollout of "
-                f"{rollout_env_steps}; raise --steps to at least "
-                f"{initial + explore + rollout_env_steps}"
+                f"{initial + explore + perturb * recordings} recorded for queries, less than one "
+                f"PPO rollout of {rollout_env_steps}; raise --steps to at least "
+                f"{initial + explore + perturb * recordings + rollout_env_steps}"
             )
         return cls(
-            labels=tuple(labels_per_round(num_labels, num_rounds, label_decay)),
+            labels=labels,
             ppo_env_steps=tuple(
                 steps_per_round(ppo_budget, num_rounds, rollout_env_steps, round_growth)
             ),
@@ -141,6 +155,7 @@ class RunPlan:
             explore_env_steps=explore,
             rollout_env_steps=rollout_env_steps,
             record_env_steps=initial_env_steps,
+            perturb_env_steps=perturb,
         )
 
     def ppo_steps_after_recording(self, round_index: int, recorded_env_steps: int) -> int:
@@ -164,11 +179,22 @@ class RunPlan:
         return len(self.labels)
 
     @property
+    def perturb_rounds(self) -> tuple[int, ...]:
+        """The rounds after whose PPO a perturbed recording is made: those whose next round
+        asks (none without :attr:`perturb_env_steps`)."""
+        if self.perturb_env_steps <= 0:
+            return ()
+        return tuple(k for k in range(self.num_rounds - 1) if self.labels[k + 1] > 0)
+
+    @property
     def ppo_budget(self) -> int:
         """PPO's share of the budget, exploration included (its schedules span it)."""
-        return self.num_env_steps - self.initial_env_steps
+        perturbed = self.perturb_env_steps * len(self.perturb_rounds)
+        return self.num_env_steps - self.initial_env_steps - perturbed
 
     @property
     def total_env_steps(self) -> int:
-        """Env steps the run will take: the initial recording or exploration, and PPO's."""
-        return self.initial_env_steps + self.explore_env_steps + sum(self.ppo_env_steps)
+        """Env steps the run will take: the initial recording or exploration, the perturbed
+        recordings, and PPO's."""
+        perturbed = self.perturb_env_steps * len(self.perturb_rounds)
+        return self.initial_env_steps + self.explore_env_steps + perturbed + sum(self.ppo_env_steps)

@@ -58,12 +58,24 @@ from hfrl_gym.reward_model.net import resolve_device
 from hfrl_gym.run_status import Phase, StatusWriter
 from hfrl_gym.store import LabelStore
 
+PERTURB_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+"""Chances of a random action in the perturbed recordings, one per sub-env in turn
+(``--perturb-fraction``): the current policy and five ever noisier versions of it."""
+
 
 class Learner(Protocol):
     """The agent: learns on the current reward, records clips, is evaluated."""
 
-    def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> list[Clip]:
-        """Clips of the current policy, acting without learning."""
+    def record(
+        self,
+        num_env_steps: int,
+        *,
+        round_index: int,
+        clip_num_steps: int,
+        random_actions: Sequence[float] = (),
+    ) -> list[Clip]:
+        """Clips of the current policy, acting without learning (with ``random_actions``,
+        sub-env ``i`` takes a random action with probability ``random_actions[i % len]``)."""
         ...
 
     def explore(self, num_env_steps: int, *, round_index: int) -> list[Clip]:
@@ -133,6 +145,13 @@ def run_rounds(parts: LoopParts, plan: RunPlan, *, first_round: int = 0) -> None
             parts.reward.fit(store, probe=clips)  # (2) the reward model, on every answer
         agent.train(ppo_steps, round_index=k)  # (3) RL on the learned reward
         clips = agent.harvested_clips()
+        if k in plan.perturb_rounds:  # and clips near the policy, for the next queries
+            clips += agent.record(
+                plan.perturb_env_steps,
+                round_index=k,
+                clip_num_steps=parts.clip_num_steps,
+                random_actions=PERTURB_LEVELS,
+            )
         parts.checkpoint.save(k, agent.evaluate(), labels_round=plan.labels[k])
 
 
@@ -163,6 +182,8 @@ def plan_run(config: TrainConfig) -> RunPlan:
         rollout_env_steps=rollout_shape(config.env, config.algo)[1],
         explore_env_steps=int(config.explore_fraction * config.steps),
         round_growth=config.round_growth,
+        perturb_env_steps=int(config.perturb_fraction * config.steps),
+        num_envs=rollout_shape(config.env, config.algo)[0],
     )
 
 

@@ -5,13 +5,19 @@ Classes:
         records clips, explores, trains, and is evaluated on the true return. ``PPOAgent``
         (``agents.ppo_agent``), ``SACAgent`` and ``DQNAgent`` (``agents.offpolicy_agent``)
         add how their algorithm is built (``RoundsAgent.build``), saved and restored.
+
+Functions:
+    with_random_actions: a batch policy with random actions mixed in (perturbed recordings).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
+import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
@@ -119,21 +125,38 @@ class RoundsAgent:
         self._round = round_index
         self.venv.env_method("set_policy_name", self.policy_name(learning=learning))
 
-    def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> list[Clip]:
+    def record(
+        self,
+        num_env_steps: int,
+        *,
+        round_index: int,
+        clip_num_steps: int,
+        random_actions: Sequence[float] = (),
+    ) -> list[Clip]:
         """Clips of the current policy acting for about ``num_env_steps``, without learning.
 
         The envs are reset every two clips, so the clips show the start of many episodes: a
         poor policy's later clips in a fixed-horizon env all look alike (CartPole's crashed
         pole), and comparing them teaches little. Resetting on a fixed schedule reveals
         nothing of the reward. The next ``learn`` starts from freshly reset envs.
+
+        With ``random_actions``, sub-env ``i`` replaces each of the policy's actions by a
+        uniformly random one with probability ``random_actions[i % len(random_actions)]``
+        (drawn from a generator seeded by the run's seed and the round): clips near the
+        policy's behaviour, for queries that compare it with small departures from it.
         """
         self._stamp(round_index, learning=False)
         num_steps = max(1, num_env_steps // self.venv.num_envs)
+        policy = lambda obs: self.model.predict(obs, deterministic=False)[0]  # noqa: E731
+        if random_actions:
+            policy = with_random_actions(
+                policy,
+                self.venv.action_space,
+                [random_actions[i % len(random_actions)] for i in range(self.venv.num_envs)],
+                np.random.default_rng([self.seed, round_index, 7]),
+            )
         clips = rollout_clips(
-            self.venv,
-            lambda obs: self.model.predict(obs, deterministic=False)[0],
-            num_steps=num_steps,
-            reset_every=2 * clip_num_steps,
+            self.venv, policy, num_steps=num_steps, reset_every=2 * clip_num_steps
         )
         used = num_steps * self.venv.num_envs
         self.env_steps += used
@@ -206,3 +229,41 @@ class RoundsAgent:
     def close(self) -> None:
         """Close the training envs."""
         self.train_venv.close()
+
+
+def with_random_actions(
+    policy: Callable[[np.ndarray], np.ndarray],
+    space: gym.Space,
+    chances: Sequence[float],
+    rng: np.random.Generator,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``policy`` with each sub-env's action replaced by a uniformly random one of ``space``
+    (Discrete or Box) with that sub-env's chance in ``chances``.
+
+    Example:
+        >>> always_zero = lambda obs: np.zeros(len(obs), dtype=np.int64)
+        >>> noisy = with_random_actions(
+        ...     always_zero, gym.spaces.Discrete(5), [0.0, 1.0], np.random.default_rng(0))
+        >>> actions = np.stack([noisy(np.zeros((2, 3))) for _ in range(200)])
+        >>> int(actions[:, 0].max()), bool((actions[:, 1] != 0).mean() > 0.7)
+        (0, True)
+    """
+    chance = np.asarray(chances, dtype=np.float64)
+
+    def act(observations: np.ndarray) -> np.ndarray:
+        actions = np.array(policy(observations))
+        swap = rng.random(len(chance)) < chance
+        if not swap.any():
+            return actions
+        if isinstance(space, gym.spaces.Discrete):
+            random = space.start + rng.integers(0, int(space.n), size=len(chance))
+        elif isinstance(space, gym.spaces.Box):
+            low = np.broadcast_to(space.low, (len(chance), *space.shape))
+            high = np.broadcast_to(space.high, (len(chance), *space.shape))
+            random = rng.uniform(low, high).astype(actions.dtype)
+        else:
+            raise ConfigError(f"random actions need a Discrete or Box action space, got {space}")
+        actions[swap] = random.reshape(actions.shape)[swap]
+        return actions
+
+    return act

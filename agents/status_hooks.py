@@ -100,10 +100,12 @@ class _Reporting:
         return getattr(self._inner, name)
 
     # the agent
-    def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> Any:
+    def record(
+        self, num_env_steps: int, *, round_index: int, clip_num_steps: int, **kwargs: Any
+    ) -> Any:
         self._reporter.report(Phase.RECORDING, round_index=round_index)
         return self._inner.record(
-            num_env_steps, round_index=round_index, clip_num_steps=clip_num_steps
+            num_env_steps, round_index=round_index, clip_num_steps=clip_num_steps, **kwargs
         )
 
     def explore(self, num_env_steps: int, *, round_index: int) -> Any:

@@ -335,6 +335,21 @@ REGISTRY: tuple[Entry, ...] = (
         "revisit bonus03 --section ablation-bonus",
         "under a minute (reads finished runs)",
     ),
+    # the perturbed recordings against today's defaults, six teachers and the goals
+    _runs(
+        "perturb05",
+        "cartpole pendulum",
+        "0 1 2 3 4",
+        "--goals",
+        f"{NOW} --set perturb_fraction=0.05",
+        "about 45 min (70 runs)",
+    ),
+    Entry(
+        "ablation-perturb",
+        f"{ROBUST} --envs cartpole pendulum --seeds 0 1 2 3 4 --goals --compare explore-decay06 "
+        "perturb05 --section ablation-perturb",
+        "under a minute (reads finished runs)",
+    ),
     Entry(
         "ablation-bonus-mountaincar",
         f"{ROBUST} --envs mountaincar --seeds 0 1 2 --teachers oracle --compare offpolicy "

@@ -25,6 +25,13 @@ from hfrl_gym.errors import ConfigError, UnknownEnvError
         ({"initial_steps": 30_000, "steps": 20_000}, ConfigError, "--initial-steps"),
         ({"disagreement_bonus": -0.5}, ConfigError, "--disagreement-bonus must be from 0"),
         ({"disagreement_bonus": float("nan")}, ConfigError, "--disagreement-bonus"),
+        ({"perturb_fraction": 0.7}, ConfigError, "--perturb-fraction must be in"),
+        ({"perturb_fraction": float("nan")}, ConfigError, "--perturb-fraction"),
+        (
+            {"perturb_fraction": 0.05, "asynchronous": True, "teacher": "store"},
+            ConfigError,
+            "--perturb-fraction records between synchronous rounds",
+        ),
     ],
 )
 def test_bad_settings_say_what_to_fix(changes: dict, error: type, message: str) -> None:

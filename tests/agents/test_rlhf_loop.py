@@ -10,7 +10,7 @@ import pytest
 from agents.evaluate import Evaluation
 from agents.pair_selector import PairSelector
 from agents.plan import RunPlan
-from agents.rlhf_loop import LoopParts, run_rounds
+from agents.rlhf_loop import PERTURB_LEVELS, LoopParts, run_rounds
 from hfrl_gym.answers import Answer, Choice
 from hfrl_gym.clips import Clip
 from hfrl_gym.store import LabelStore, Query
@@ -37,8 +37,16 @@ class FakeAgent:
     def _clips(self, count: int) -> list[Clip]:
         return [make_clip(self.rng, num_steps=5) for _ in range(count)]
 
-    def record(self, num_env_steps: int, *, round_index: int, clip_num_steps: int) -> list[Clip]:
-        self.log.append(("record", round_index, num_env_steps))
+    def record(
+        self,
+        num_env_steps: int,
+        *,
+        round_index: int,
+        clip_num_steps: int,
+        random_actions: Sequence[float] = (),
+    ) -> list[Clip]:
+        entry = ("record", round_index, num_env_steps)
+        self.log.append((*entry, tuple(random_actions)) if random_actions else entry)
         return self._clips(num_env_steps // clip_num_steps)
 
     def train(self, num_env_steps: int, *, round_index: int) -> None:
@@ -196,3 +204,33 @@ def test_exploration_replaces_the_first_recording(tmp_path) -> None:
         run_rounds(parts, plan)
     assert log[0] == ("explore", 0, 200)
     assert "record" not in [entry[0] for entry in log]
+
+
+@pytest.mark.parametrize("perturb", [0, 100])
+def test_perturbed_recordings_follow_each_round_whose_next_round_asks(tmp_path, perturb) -> None:
+    """``--perturb-fraction``: after the PPO of every round whose next round asks, the policy
+    is recorded with random actions mixed in; the steps come out of PPO's share, so the run
+    stays within its budget. Control: none without it."""
+    plan = RunPlan.create(
+        num_labels=10,
+        num_env_steps=1_000,
+        num_rounds=4,
+        label_decay=0.3,
+        initial_env_steps=100,
+        rollout_env_steps=100,
+        perturb_env_steps=perturb,
+        num_envs=2,
+    )
+    asking = [k for k in range(3) if plan.labels[k + 1] > 0]
+    assert plan.perturb_rounds == (tuple(asking) if perturb else ())
+    assert plan.perturb_env_steps == (perturb // len(asking) // 2 * 2 if perturb else 0)
+    assert plan.total_env_steps <= 1_000
+    assert sum(plan.ppo_env_steps) <= 1_000 - 100 - plan.perturb_env_steps * len(asking)
+    log = Log()
+    with LabelStore(tmp_path / "store.sqlite") as store:
+        run_rounds(_parts(store, log), plan)
+    perturbed = [entry for entry in log if entry[0] == "record" and len(entry) == 4]
+    expected = [("record", k, plan.perturb_env_steps, PERTURB_LEVELS) for k in asking]
+    assert perturbed == (expected if perturb else [])
+    for entry in perturbed:  # right after that round's PPO
+        assert log[log.index(entry) - 1][:2] == ("train", entry[1])
