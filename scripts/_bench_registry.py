@@ -80,7 +80,7 @@ REGISTRY: tuple[Entry, ...] = (
     ),
     Entry(
         "ui-person",
-        "SDL_VIDEODRIVER=dummy MUJOCO_GL=egl .venv/bin/python scripts/bench_ui.py "
+        "SDL_VIDEODRIVER=dummy MUJOCO_GL=egl nice -n 10 .venv/bin/python scripts/bench_ui.py "
         "--load --answers 8",
         "15-30 min (nine envs, MuJoCo rendered in software, a training run beside it)",
     ),
