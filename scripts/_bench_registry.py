@@ -338,16 +338,31 @@ REGISTRY: tuple[Entry, ...] = (
     # the perturbed recordings against today's defaults, six teachers and the goals
     _runs(
         "perturb05",
-        "cartpole pendulum",
+        "cartpole",
         "0 1 2 3 4",
         "--goals",
         f"{NOW} --set perturb_fraction=0.05",
-        "about 45 min (70 runs)",
+        "about 25 min (35 runs)",
+    ),
+    _runs(
+        "perturb05",
+        "pendulum",
+        "0 1 2",
+        "--goals",
+        f"{NOW} --set perturb_fraction=0.05",
+        "about 15 min (21 runs)",
+        name="perturb05-pendulum-runs",
     ),
     Entry(
         "ablation-perturb",
-        f"{ROBUST} --envs cartpole pendulum --seeds 0 1 2 3 4 --goals --compare explore-decay06 "
+        f"{ROBUST} --envs cartpole --seeds 0 1 2 3 4 --goals --compare "
         "perturb05 --section ablation-perturb",
+        "under a minute (reads finished runs)",
+    ),
+    Entry(
+        "ablation-perturb-pendulum",
+        f"{ROBUST} --envs pendulum --seeds 0 1 2 --goals --compare "
+        "perturb05 --section ablation-perturb-pendulum",
         "under a minute (reads finished runs)",
     ),
     Entry(
