@@ -144,7 +144,7 @@ class TrainConfig:
         default=0.0,
         metadata={
             "help": "share of --steps spent recording the current policy with random actions "
-            "mixed in (a different share on each env, 0 to 50%), after each round's PPO, so "
+            "mixed in (a different chance on each env, from 0 to 0.5), after each round's PPO, so "
             "the next queries also compare clips near the policy rather than only its own "
             "look-alikes; 0: off"
         },
