@@ -173,17 +173,18 @@ def _first_clips(parts: LoopParts, plan: RunPlan, k: int) -> tuple[list[Clip], i
 
 def plan_run(config: TrainConfig) -> RunPlan:
     """The budget of ``config``'s rounds (``ConfigError`` with the arithmetic if it cannot)."""
+    num_envs, rollout_env_steps = rollout_shape(config.env, config.algo)
     return RunPlan.create(
         num_labels=config.labels if config.reward == "learned" else 0,
         num_env_steps=config.steps,
         num_rounds=config.rounds,
         label_decay=config.label_decay,
         initial_env_steps=config.initial_steps,
-        rollout_env_steps=rollout_shape(config.env, config.algo)[1],
+        rollout_env_steps=rollout_env_steps,
         explore_env_steps=int(config.explore_fraction * config.steps),
         round_growth=config.round_growth,
         perturb_env_steps=int(config.perturb_fraction * config.steps),
-        num_envs=rollout_shape(config.env, config.algo)[0],
+        num_envs=num_envs,
     )
 
 
